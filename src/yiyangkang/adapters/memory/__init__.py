@@ -1,0 +1,1 @@
+"""In-memory fakes of the persistence ports, for unit tests: same behaviour, no database."""

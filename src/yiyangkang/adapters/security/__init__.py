@@ -1,0 +1,1 @@
+"""Security adapters: argon2 password hashing and the AES-GCM personal-data vault."""

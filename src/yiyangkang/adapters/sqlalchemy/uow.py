@@ -1,0 +1,71 @@
+"""The SQL unit of work: one connection and one transaction; commit writes the audit events too."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy import Connection, Engine, RootTransaction
+
+from yiyangkang.adapters.sqlalchemy.base import SqlContext
+from yiyangkang.adapters.sqlalchemy.repositories import (
+    SqlAccountRepository,
+    SqlAddressRepository,
+    SqlAuditLog,
+    SqlElderRepository,
+    SqlFamilyLinkRepository,
+    SqlFamilyMemberRepository,
+    SqlInstitutionRepository,
+    SqlRegionRepository,
+    SqlStaffRepository,
+)
+from yiyangkang.ports.security import PiiVault
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, vault: PiiVault) -> None:
+        self._engine = engine
+        self._vault = vault
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> Self:
+        self._conn = self._engine.connect()
+        self._tx = self._conn.begin()
+        ctx = SqlContext(self._conn, self._vault)
+        self._ctx = ctx
+        self.regions = SqlRegionRepository(ctx)
+        self.institutions = SqlInstitutionRepository(ctx)
+        self.staff = SqlStaffRepository(ctx)
+        self.elders = SqlElderRepository(ctx)
+        self.addresses = SqlAddressRepository(ctx)
+        self.family_members = SqlFamilyMemberRepository(ctx)
+        self.family_links = SqlFamilyLinkRepository(ctx)
+        self.accounts = SqlAccountRepository(ctx)
+        self.audit = SqlAuditLog(ctx)
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                self._conn.close()
+            self._conn = self._tx = None
+
+    def commit(self) -> None:
+        assert self._tx is not None, "commit outside `with uow:`"
+        events = [e for item in self._ctx.touched for e in item.pull_events()]
+        self.audit.append(events)
+        self._ctx.touched.clear()
+        self._tx.commit()
+        self._tx = self._conn.begin() if self._conn is not None else None
+
+    def rollback(self) -> None:
+        if self._tx is not None and self._tx.is_active:
+            self._tx.rollback()
+        self._ctx.touched.clear()
+        self._tx = self._conn.begin() if self._conn is not None else None

@@ -1,0 +1,105 @@
+"""Wiring (装配): builds the ports from settings. Every shell (API, CLI, TUI, bridge) starts here,
+and shells reach the adapters only through this module."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from attrs import define, field
+from sqlalchemy import Engine
+
+from yiyangkang.adapters.memory.store import MemoryStore
+from yiyangkang.adapters.memory.uow import MemoryUnitOfWork
+from yiyangkang.adapters.security.passwords import Argon2PasswordHasher
+from yiyangkang.adapters.security.vault import AesGcmVault
+from yiyangkang.adapters.sqlalchemy import migrate
+from yiyangkang.adapters.sqlalchemy.engine import make_engine, ping
+from yiyangkang.adapters.sqlalchemy.uow import SqlUnitOfWork
+from yiyangkang.adapters.system import SystemClock, UuidV7Generator
+from yiyangkang.domain.identity.accounts import LockoutPolicy
+from yiyangkang.domain.orgs.regions import Region, RegionLevel
+from yiyangkang.ports.clock import Clock, IdGenerator
+from yiyangkang.ports.security import PasswordHasher, PiiVault
+from yiyangkang.ports.uow import UnitOfWork
+from yiyangkang.settings import Settings
+
+
+@define
+class Container:
+    """Everything a use case may be handed. `uow()` gives a fresh unit of work each call."""
+
+    settings: Settings
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    ids: IdGenerator
+    hasher: PasswordHasher
+    vault: PiiVault
+    engine: Engine | None = None
+    memory: MemoryStore | None = field(default=None)
+
+    @property
+    def lockout(self) -> LockoutPolicy:
+        from datetime import timedelta
+
+        return LockoutPolicy(self.settings.lockout_threshold, timedelta(minutes=self.settings.lockout_minutes))
+
+    def check_health(self) -> None:
+        """Raises if the database cannot be reached."""
+        if self.engine is not None:
+            ping(self.engine)
+
+    def upgrade_database(self) -> str | None:
+        """Apply the Alembic migrations; returns the revision now in place."""
+        if self.engine is None:
+            return None
+        migrate.upgrade(self.engine)
+        return migrate.current_revision(self.engine)
+
+    def database_revision(self) -> tuple[str | None, str | None]:
+        if self.engine is None:
+            return None, None
+        return migrate.current_revision(self.engine), migrate.head_revision()
+
+    def dispose(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
+
+
+def build(
+    settings: Settings | None = None, *, clock: Clock | None = None, in_memory: bool = False
+) -> Container:
+    settings = settings or Settings.from_env()
+    vault = AesGcmVault(settings.pii_key, settings.pii_fingerprint_key)
+    hasher = Argon2PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
+    common = {"settings": settings, "clock": clock or SystemClock(), "ids": UuidV7Generator(),
+              "hasher": hasher, "vault": vault}
+    if in_memory:
+        store = MemoryStore()
+        return Container(uow=lambda: MemoryUnitOfWork(store), memory=store, **common)  # type: ignore[arg-type]
+    engine = make_engine(settings.database_url)
+    return Container(uow=lambda: SqlUnitOfWork(engine, vault), engine=engine, **common)  # type: ignore[arg-type]
+
+
+REGIONS_CSV = Path(__file__).parent / "adapters" / "seed" / "regions_guangdong.csv"
+
+
+def read_region_file(path: Path = REGIONS_CSV) -> list[Region]:
+    """Regions from a `code,name,level,parent_code` CSV (the bundled Guangdong/Guangzhou list by default)."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [
+            Region(code=r["code"], name=r["name"], level=RegionLevel(r["level"]), parent_code=r["parent_code"] or None)
+            for r in csv.DictReader(fh)
+        ]
+
+
+@contextmanager
+def container_from_env() -> Iterator[Container]:
+    container = build()
+    try:
+        yield container
+    finally:
+        container.dispose()

@@ -1,0 +1,1 @@
+"""Pure domain model: attrs classes and the standard library only. No I/O, no clock reads."""

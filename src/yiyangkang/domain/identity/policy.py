@@ -1,0 +1,173 @@
+"""The access policy (权限策略): one declarative table, role × operation → scope.
+
+Use cases ask `scope_for(role, op)`: no cell means the role may not do it at all (403); a cell names
+the scope in which it may, and an object outside that scope is answered as if it did not exist (404).
+
+Scopes:
+- ALL: everything on the platform.
+- SUBTREE: objects of the caller's institution and its subordinate institutions (本机构及下级).
+- INSTITUTION: objects of the caller's own institution only (staff: their institution's queue).
+- LINKED: objects of the elders the caller acts for (the elder's own file, a family's linked elders).
+- SELF: the caller's own account.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from attrs import frozen
+
+from yiyangkang.domain.identity.accounts import Role
+from yiyangkang.domain.identity.principal import Principal
+
+
+class Scope(StrEnum):
+    ALL = "all"
+    SUBTREE = "subtree"
+    INSTITUTION = "institution"
+    LINKED = "linked"
+    SELF = "self"
+
+
+class Operation(StrEnum):
+    REGION_READ = "region.read"
+    INSTITUTION_READ = "institution.read"
+    INSTITUTION_CREATE = "institution.create"
+    INSTITUTION_UPDATE = "institution.update"
+    STAFF_READ = "staff.read"
+    STAFF_WRITE = "staff.write"
+    ELDER_READ = "elder.read"
+    # Seeing the full ID-card number and phone in a detail view; everyone else sees them masked.
+    ELDER_READ_IDENTITY = "elder.read_identity"
+    ELDER_CREATE = "elder.create"
+    ELDER_UPDATE = "elder.update"
+    ELDER_IMPORT = "elder.import"
+    ADDRESS_READ = "address.read"
+    ADDRESS_WRITE = "address.write"
+    FAMILY_READ = "family.read"
+    FAMILY_WRITE = "family.write"
+    ACCOUNT_READ = "account.read"
+    ACCOUNT_CREATE = "account.create"
+    ACCOUNT_MANAGE = "account.manage"  # unlock, disable, enable, reset password
+    AUDIT_READ = "audit.read"
+    ME_READ = "me.read"
+    PASSWORD_CHANGE = "password.change"
+
+
+R, O, S = Role, Operation, Scope
+
+_EVERYONE_SELF = {(role, op): S.SELF for role in Role for op in (O.ME_READ, O.PASSWORD_CHANGE)}
+
+POLICY: Mapping[tuple[Role, Operation], Scope] = {
+    **_EVERYONE_SELF,
+    # Reference data anyone signed in may read.
+    **{(role, O.REGION_READ): S.ALL for role in Role},
+    # Platform operators run the platform.
+    **{(R.PLATFORM_OPERATOR, op): S.ALL for op in Operation if op not in (O.ME_READ, O.PASSWORD_CHANGE)},
+    # Institution admins manage their institution and its subordinates.
+    (R.INSTITUTION_ADMIN, O.INSTITUTION_READ): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.INSTITUTION_CREATE): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.INSTITUTION_UPDATE): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.STAFF_READ): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.STAFF_WRITE): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ELDER_READ): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ELDER_READ_IDENTITY): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ELDER_CREATE): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ELDER_UPDATE): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ELDER_IMPORT): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ADDRESS_READ): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ADDRESS_WRITE): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.FAMILY_READ): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.FAMILY_WRITE): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ACCOUNT_READ): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ACCOUNT_CREATE): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, O.ACCOUNT_MANAGE): S.SUBTREE,
+    # Staff work their own institution's queue; they file elders (S-04/S-05) but see ID numbers masked.
+    (R.STAFF, O.INSTITUTION_READ): S.INSTITUTION,
+    (R.STAFF, O.STAFF_READ): S.INSTITUTION,
+    (R.STAFF, O.ELDER_READ): S.INSTITUTION,
+    (R.STAFF, O.ELDER_CREATE): S.INSTITUTION,
+    (R.STAFF, O.ELDER_UPDATE): S.INSTITUTION,
+    (R.STAFF, O.ADDRESS_READ): S.INSTITUTION,
+    (R.STAFF, O.ADDRESS_WRITE): S.INSTITUTION,
+    (R.STAFF, O.FAMILY_READ): S.INSTITUTION,
+    (R.STAFF, O.FAMILY_WRITE): S.INSTITUTION,
+    # Elders and their families see only the elders they act for.
+    **{
+        (role, op): S.LINKED
+        for role in (R.ELDER, R.FAMILY)
+        for op in (O.ELDER_READ, O.ELDER_READ_IDENTITY, O.ADDRESS_READ, O.ADDRESS_WRITE, O.FAMILY_READ)
+    },
+    # Public directory of institutions (M-03 nearby institutions, M-04 stores).
+    (R.ELDER, O.INSTITUTION_READ): S.ALL,
+    (R.FAMILY, O.INSTITUTION_READ): S.ALL,
+    # Government auditors read; they change nothing.
+    (R.GOV_AUDITOR, O.INSTITUTION_READ): S.ALL,
+    (R.GOV_AUDITOR, O.AUDIT_READ): S.ALL,
+}
+
+
+def scope_for(role: Role, op: Operation) -> Scope | None:
+    return POLICY.get((role, op))
+
+
+@frozen
+class Target:
+    """Who owns an object, as far as access is concerned."""
+
+    institution_id: str | None = None
+    institution_path: str | None = None
+    elder_id: str | None = None
+    account_id: str | None = None
+
+
+def within(principal: Principal, scope: Scope, target: Target) -> bool:
+    """Whether `target` lies inside `scope` as seen by `principal`."""
+    if scope is Scope.ALL:
+        return True
+    if scope is Scope.SUBTREE:
+        return bool(
+            principal.institution_path and target.institution_path
+            and target.institution_path.startswith(principal.institution_path)
+        )
+    if scope is Scope.INSTITUTION:
+        return principal.institution_id is not None and target.institution_id == principal.institution_id
+    if scope is Scope.LINKED:
+        return target.elder_id is not None and target.elder_id in principal.elder_ids
+    return target.account_id is not None and target.account_id == principal.account_id
+
+
+@frozen
+class Visibility:
+    """A scope turned into a filter for list queries; repositories apply it in SQL."""
+
+    everything: bool = False
+    institution_path_prefix: str | None = None
+    institution_id: str | None = None
+    elder_ids: frozenset[str] | None = None
+    account_id: str | None = None
+
+    @classmethod
+    def of(cls, principal: Principal, scope: Scope) -> Visibility:
+        if scope is Scope.ALL:
+            return cls(everything=True)
+        if scope is Scope.SUBTREE:
+            return cls(institution_path_prefix=principal.institution_path or "\x00")
+        if scope is Scope.INSTITUTION:
+            return cls(institution_id=principal.institution_id or "\x00")
+        if scope is Scope.LINKED:
+            return cls(elder_ids=principal.elder_ids)
+        return cls(account_id=principal.account_id)
+
+    def admits(self, target: Target) -> bool:
+        """The same test as the SQL filter, for the in-memory repositories."""
+        if self.everything:
+            return True
+        if self.institution_path_prefix is not None:
+            return (target.institution_path or "").startswith(self.institution_path_prefix)
+        if self.institution_id is not None:
+            return target.institution_id == self.institution_id
+        if self.elder_ids is not None:
+            return target.elder_id in self.elder_ids
+        return target.account_id == self.account_id

@@ -1,0 +1,31 @@
+"""Business time: instants are aware UTC; business dates are dates in Asia/Shanghai (业务日期)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def business_date(instant: datetime) -> date:
+    """The calendar date in Shanghai at `instant` (a UTC 23:30 is already tomorrow there)."""
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: the clock must give aware instants")
+    return instant.astimezone(SHANGHAI).date()
+
+
+def local_text(instant: datetime) -> str:
+    """How people read an instant: Shanghai wall time, to the minute."""
+    return instant.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+def ensure_utc(instant: datetime) -> datetime:
+    if instant.tzinfo is None:
+        raise ValueError("naive datetime: the clock must give aware instants")
+    return instant.astimezone(UTC)
+
+
+def age_on(birth: date, day: date) -> int:
+    """Whole years of age on `day`."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

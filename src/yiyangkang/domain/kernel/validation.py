@@ -1,0 +1,49 @@
+"""Collecting field errors (字段校验) so a form gets every problem at once, not one per try."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
+
+T = TypeVar("T")
+V = TypeVar("V")
+
+
+class Checks:
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.errors: list[FieldError] = []
+
+    def parse(self, name: str, parser: Callable[[V], T], value: V) -> T | None:
+        """`parser(value)`, or None with a field error when it raises ValueError."""
+        try:
+            return parser(value)
+        except ValueError as exc:
+            self.fail(name, str(exc))
+            return None
+
+    def text(self, name: str, value: str | None, *, label: str, max_len: int, required: bool = True) -> str | None:
+        """Trimmed text within `max_len` characters; empty counts as missing."""
+        cleaned = (value or "").strip()
+        if not cleaned:
+            if required:
+                self.fail(name, f"请填写{label}", code="REQUIRED")
+            return None
+        if len(cleaned) > max_len:
+            self.fail(name, f"{label}不能超过{max_len}个字", code="TOO_LONG")
+            return None
+        return cleaned
+
+    def require(self, name: str, ok: bool, message: str, code: str = "INVALID") -> bool:
+        if not ok:
+            self.fail(name, message, code)
+        return ok
+
+    def fail(self, name: str, message: str, code: str = "INVALID") -> None:
+        self.errors.append(FieldError(field=f"{self.prefix}{name}", message=message, code=code))
+
+    def done(self) -> None:
+        if self.errors:
+            raise ValidationFailed(self.errors)

@@ -1,0 +1,1 @@
+"""Ports: the interfaces use cases need from the outside world (typing.Protocol only)."""

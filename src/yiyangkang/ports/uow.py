@@ -1,0 +1,51 @@
+"""The unit of work (工作单元): one per request, CLI call or device message.
+
+    with uow:
+        ... read and change aggregates through the repositories ...
+        uow.commit()   # writes the changes and their events (the audit trail) atomically
+
+Leaving the block without `commit()` rolls everything back, so a failed command writes nothing.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from yiyangkang.ports.repositories import (
+    AccountRepository,
+    AddressRepository,
+    AuditLog,
+    ElderRepository,
+    FamilyLinkRepository,
+    FamilyMemberRepository,
+    InstitutionRepository,
+    RegionRepository,
+    StaffRepository,
+)
+
+
+class UnitOfWork(Protocol):
+    regions: RegionRepository
+    institutions: InstitutionRepository
+    staff: StaffRepository
+    elders: ElderRepository
+    addresses: AddressRepository
+    family_members: FamilyMemberRepository
+    family_links: FamilyLinkRepository
+    accounts: AccountRepository
+    audit: AuditLog
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

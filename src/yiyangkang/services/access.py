@@ -1,0 +1,77 @@
+"""Authorization inside use cases: consult the policy table, then the object's owner.
+
+- no cell for (role, operation) → PermissionDenied (403);
+- a cell, but the object lies outside the scope → NotFound (404), the same answer as a missing id,
+  so nobody learns what exists in other institutions.
+"""
+
+from __future__ import annotations
+
+from yiyangkang.domain.elders.elder import Elder
+from yiyangkang.domain.identity.policy import Operation, Scope, Target, Visibility, scope_for, within
+from yiyangkang.domain.identity.principal import Principal
+from yiyangkang.domain.kernel.errors import NotFound, PermissionDenied
+from yiyangkang.domain.orgs.institutions import Institution
+from yiyangkang.domain.orgs.staff import StaffMember
+from yiyangkang.ports.uow import UnitOfWork
+
+
+def require(principal: Principal, op: Operation) -> Scope:
+    scope = scope_for(principal.role, op)
+    if scope is None:
+        raise PermissionDenied(details={"operation": op.value, "role": principal.role.value})
+    return scope
+
+
+def visibility(principal: Principal, op: Operation) -> Visibility:
+    return Visibility.of(principal, require(principal, op))
+
+
+def allows(principal: Principal, op: Operation, target: Target) -> bool:
+    scope = scope_for(principal.role, op)
+    return scope is not None and within(principal, scope, target)
+
+
+def authorize(principal: Principal, op: Operation, target: Target, kind: str, ident: str | None) -> None:
+    if not within(principal, require(principal, op), target):
+        raise NotFound(kind, ident)
+
+
+def institution_target(inst: Institution) -> Target:
+    return Target(institution_id=inst.id, institution_path=inst.path)
+
+
+def owner_target(uow: UnitOfWork, institution_id: str, elder_id: str | None = None) -> Target:
+    path = uow.institutions.paths([institution_id]).get(institution_id)
+    return Target(institution_id=institution_id, institution_path=path, elder_id=elder_id)
+
+
+def load_institution(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> Institution:
+    require(principal, op)
+    inst = uow.institutions.get(ident)
+    if inst is None:
+        raise NotFound("机构", ident)
+    authorize(principal, op, institution_target(inst), "机构", ident)
+    return inst
+
+
+def load_staff(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> StaffMember:
+    require(principal, op)
+    member = uow.staff.get(ident)
+    if member is None:
+        raise NotFound("员工", ident)
+    authorize(principal, op, owner_target(uow, member.institution_id), "员工", ident)
+    return member
+
+
+def load_elder(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> Elder:
+    require(principal, op)
+    elder = uow.elders.get(ident)
+    if elder is None:
+        raise NotFound("老年人", ident)
+    authorize(principal, op, elder_target(uow, elder), "老年人", ident)
+    return elder
+
+
+def elder_target(uow: UnitOfWork, elder: Elder) -> Target:
+    return owner_target(uow, elder.institution_id, elder.id)

@@ -1,0 +1,100 @@
+"""Settings (配置) from `YYK_*` environment variables, each with a default that works on a fresh machine.
+
+The embedded keys are for development only: with `YYK_ENV=production` they are refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+from attrs import frozen
+
+_DEV_SECRET = "yyk-development-secret-do-not-use-in-production"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@frozen
+class Settings:
+    env: str = "development"
+    database_url: str = "sqlite:///./var/yyk.db"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Signs access tokens (JWT, HS256).
+    jwt_secret: str = _DEV_SECRET
+    token_ttl: timedelta = timedelta(hours=8)
+    # 32-byte AES-256 key and HMAC key for personal data, base64.
+    pii_key: bytes = hashlib.sha256(b"yyk-dev-pii-key").digest()
+    pii_fingerprint_key: bytes = hashlib.sha256(b"yyk-dev-pii-fingerprint").digest()
+    lockout_threshold: int = 5
+    lockout_minutes: int = 15
+    # Argon2 cost; tests lower it to keep the suite fast.
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    max_page_size: int = 100
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        default = cls()
+
+        def text(name: str, fallback: str) -> str:
+            return env.get(f"YYK_{name}", fallback)
+
+        def number(name: str, fallback: int) -> int:
+            raw = env.get(f"YYK_{name}")
+            if raw is None:
+                return fallback
+            try:
+                return int(raw)
+            except ValueError:
+                raise SettingsError(f"YYK_{name} must be a whole number, got {raw!r}") from None
+
+        def key(name: str, fallback: bytes) -> bytes:
+            raw = env.get(f"YYK_{name}")
+            if raw is None:
+                return fallback
+            try:
+                return base64.b64decode(raw, validate=True)
+            except ValueError:
+                raise SettingsError(f"YYK_{name} must be base64") from None
+
+        settings = cls(
+            env=text("ENV", default.env),
+            database_url=text("DATABASE_URL", default.database_url),
+            host=text("HOST", default.host),
+            port=number("PORT", default.port),
+            jwt_secret=text("JWT_SECRET", default.jwt_secret),
+            token_ttl=timedelta(minutes=number("TOKEN_TTL_MINUTES", int(default.token_ttl.total_seconds() // 60))),
+            pii_key=key("PII_KEY", default.pii_key),
+            pii_fingerprint_key=key("PII_FINGERPRINT_KEY", default.pii_fingerprint_key),
+            lockout_threshold=number("LOCKOUT_THRESHOLD", default.lockout_threshold),
+            lockout_minutes=number("LOCKOUT_MINUTES", default.lockout_minutes),
+            argon2_time_cost=number("ARGON2_TIME_COST", default.argon2_time_cost),
+            argon2_memory_kib=number("ARGON2_MEMORY_KIB", default.argon2_memory_kib),
+            max_page_size=number("MAX_PAGE_SIZE", default.max_page_size),
+        )
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        if len(self.pii_key) != 32:
+            raise SettingsError("YYK_PII_KEY must decode to 32 bytes")
+        if self.lockout_threshold < 1:
+            raise SettingsError("YYK_LOCKOUT_THRESHOLD must be at least 1")
+        if self.is_production:
+            default = Settings()
+            if self.jwt_secret == default.jwt_secret or len(self.jwt_secret) < 32:
+                raise SettingsError("production needs YYK_JWT_SECRET (32+ characters)")
+            if self.pii_key == default.pii_key or self.pii_fingerprint_key == default.pii_fingerprint_key:
+                raise SettingsError("production needs YYK_PII_KEY and YYK_PII_FINGERPRINT_KEY")
