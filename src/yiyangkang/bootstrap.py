@@ -10,6 +10,7 @@ from pathlib import Path
 from attrs import define, field
 from sqlalchemy import Engine
 
+from yiyangkang.adapters.files.tabular import Sheet, UnreadableFile, read_sheet, write_sheet
 from yiyangkang.adapters.memory.store import MemoryStore
 from yiyangkang.adapters.memory.uow import MemoryUnitOfWork
 from yiyangkang.adapters.security.passwords import Argon2PasswordHasher
@@ -94,6 +95,9 @@ def read_region_file(path: Path = REGIONS_CSV) -> list[Region]:
             Region(code=r["code"], name=r["name"], level=RegionLevel(r["level"]), parent_code=r["parent_code"] or None)
             for r in csv.DictReader(fh)
         ]
+
+
+__all__ = ["Container", "Sheet", "UnreadableFile", "build", "read_region_file", "read_sheet", "write_sheet"]
 
 
 @contextmanager

@@ -133,3 +133,8 @@ def change_password(rt: Runtime, principal: Principal, old_password: str, new_pa
         account.set_password(rt.hasher.hash(new_password), principal.actor, rt.clock.now())
         uow.accounts.save(account)
         uow.commit()
+
+
+def system_principal(name: str) -> Principal:
+    """The operator at the server's console (CLI batch jobs): platform scope, audited under `name`."""
+    return Principal(account_id=f"system:{name}", role=Role.PLATFORM_OPERATOR, username=name)

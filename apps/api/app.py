@@ -1,0 +1,79 @@
+"""`create_app()`: the Litestar application factory."""
+
+import logging
+
+from litestar import Litestar, get
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.attrs import AttrsSchemaPlugin
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+
+from apps.api.controllers.accounts import AccountController, AuditController
+from apps.api.controllers.auth import AuthController
+from apps.api.controllers.elders import ElderController
+from apps.api.controllers.institutions import InstitutionController, StaffController
+from apps.api.controllers.regions import RegionController
+from apps.api.deps import provide_page, provide_principal
+from apps.api.errors import EXCEPTION_HANDLERS, problem
+from apps.api.schemas import Health
+from apps.api.security import make_jwt_auth
+from yiyangkang.bootstrap import Container, build
+
+log = logging.getLogger("yiyangkang.api")
+
+
+def create_app(container: Container | None = None) -> Litestar:
+    rt = container or build()
+    jwt_auth = make_jwt_auth(rt)
+
+    @get("/healthz", operation_id="health", tags=["运维"], sync_to_thread=True, summary="健康检查（含数据库）")
+    def healthz() -> Health:
+        try:
+            rt.check_health()
+            current, _head = rt.database_revision()
+        except Exception:
+            log.exception("health check failed")
+            raise _Unavailable() from None
+        return Health(status="ok", database="ok", revision=current)
+
+    def on_shutdown() -> None:
+        if container is None:
+            rt.dispose()
+
+    app = Litestar(
+        route_handlers=[
+            healthz, AuthController, RegionController, InstitutionController, StaffController,
+            ElderController, AccountController, AuditController,
+        ],
+        dependencies={
+            "rt": Provide(lambda: rt, sync_to_thread=False),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "paging": Provide(provide_page, sync_to_thread=False),
+        },
+        exception_handlers={**EXCEPTION_HANDLERS, _Unavailable: _unavailable},
+        on_app_init=[jwt_auth.on_app_init],
+        on_shutdown=[on_shutdown],
+        plugins=[AttrsSchemaPlugin()],
+        openapi_config=OpenAPIConfig(
+            title="医养康 yiyangkang API",
+            version="1.0.0",
+            description="医养康智慧服务一体化云平台接口。错误统一返回 {code, message, details}。",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin(path="/"), ScalarRenderPlugin(path="/scalar")],
+            components=Components(security_schemes={
+                "BearerToken": SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+            }),
+        ),
+    )
+    app.state.jwt_auth = jwt_auth
+    return app
+
+
+class _Unavailable(Exception):
+    pass
+
+
+def _unavailable(_request, _exc):  # type: ignore[no-untyped-def]
+    return problem(HTTP_503_SERVICE_UNAVAILABLE, "DATABASE_UNAVAILABLE", "数据库暂不可用")

@@ -1,0 +1,1 @@
+"""One controller per context; handlers only translate HTTP to use cases and back."""

@@ -1,0 +1,1 @@
+"""File adapters: reading spreadsheets (CSV, XLSX) people hand us, writing exports."""
