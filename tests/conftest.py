@@ -1,0 +1,149 @@
+"""Shared fixtures.
+
+`backend` runs a test three times: on the in-memory fakes, on SQLite and on PostgreSQL. PostgreSQL
+tests skip only when the server is unreachable *and* CI is not set; under CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from yiyangkang.adapters.sqlalchemy import migrate
+from yiyangkang.adapters.sqlalchemy.engine import make_engine
+from yiyangkang.adapters.sqlalchemy.tables import metadata
+from yiyangkang.bootstrap import Container, build, read_region_file
+from yiyangkang.domain.identity.accounts import Role
+from yiyangkang.domain.identity.principal import Principal
+from yiyangkang.services.regions import load_regions
+from yiyangkang.settings import Settings
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("YYK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+class FrozenClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.current = start or datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **kw: float) -> None:
+        self.current += timedelta(**kw)
+
+
+def test_settings(database_url: str = "sqlite://") -> Settings:
+    # Cheap argon2 parameters: the suite hashes hundreds of passwords.
+    return Settings(database_url=database_url, argon2_time_cost=1, argon2_memory_kib=1024,
+                    lockout_threshold=5, lockout_minutes=15)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+# --- databases -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("db") / "yyk-test.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def _pg_reachable() -> bool:
+    try:
+        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def require_postgres() -> None:
+    if not _pg_reachable():
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required under CI=true but {PG_ADMIN_URL} is unreachable")
+        pytest.skip("PostgreSQL unreachable (set CI=true to make this a failure)")
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test session, dropped at the end."""
+    require_postgres()
+    name = f"yyk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url(pg_database: str) -> str:
+    engine = make_engine(pg_database)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return pg_database
+
+
+def _wipe(container: Container) -> None:
+    assert container.engine is not None
+    with container.engine.begin() as conn:
+        for table in reversed(metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Container]:
+    """A container on each persistence backend, empty but for the Guangdong regions."""
+    kind = request.param
+    if kind == "memory":
+        container = build(test_settings(), clock=clock, in_memory=True)
+    else:
+        url = request.getfixturevalue("sqlite_url" if kind == "sqlite" else "pg_url")
+        container = build(test_settings(url), clock=clock)
+        _wipe(container)
+    load_regions(container, REGIONS)
+    try:
+        yield container
+    finally:
+        if container.engine is not None:
+            _wipe(container)
+        container.dispose()
+
+
+@pytest.fixture
+def memory(clock: FrozenClock) -> Container:
+    """The in-memory container alone, for fast use-case tests."""
+    container = build(test_settings(), clock=clock, in_memory=True)
+    load_regions(container, REGIONS)
+    return container
+
+
+REGIONS = read_region_file()
+
+
+def operator() -> Principal:
+    return Principal(account_id="test-operator", role=Role.PLATFORM_OPERATOR, username="operator")
