@@ -27,8 +27,10 @@ from yiyangkang.services.staff import StaffForm
 DEMO_PASSWORD = "Yyk2026demo"
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高梁郑谢宋唐许邓冯韩曹曾彭萧蔡潘田董袁于余叶蒋杜苏魏程吕丁沈任姚卢钟"
-MALE_GIVEN = ["国强", "建华", "志明", "伟雄", "锦辉", "炳坤", "耀祖", "永康", "德胜", "汉文", "家豪", "振邦", "荣光", "树根", "启明"]
-FEMALE_GIVEN = ["秀英", "桂芳", "玉兰", "淑珍", "丽华", "美玲", "惠娟", "凤仪", "月娥", "素梅", "婉君", "翠屏", "少芬", "宝珠", "银好"]
+MALE_GIVEN = ["国强", "建华", "志明", "伟雄", "锦辉", "炳坤", "耀祖", "永康",
+              "德胜", "汉文", "家豪", "振邦", "荣光", "树根", "启明"]
+FEMALE_GIVEN = ["秀英", "桂芳", "玉兰", "淑珍", "丽华", "美玲", "惠娟", "凤仪",
+                "月娥", "素梅", "婉君", "翠屏", "少芬", "宝珠", "银好"]
 ROADS = {
     "440103": ["中山八路", "逢源路", "芳村大道中", "黄沙大道"],
     "440104": ["北京路", "东风中路", "农林下路", "解放北路", "中山四路"],
@@ -103,10 +105,16 @@ def _id_card(rng: random.Random, district: str, birth: date, male: bool) -> str:
 
 def _mobile(rng: random.Random, used: set[str]) -> str:
     while True:
-        phone = rng.choice(["138", "139", "135", "136", "137", "150", "158", "186", "189", "133"]) + f"{rng.randrange(10**8):08d}"
+        prefix = rng.choice(["138", "139", "135", "136", "137", "150", "158", "186", "189", "133"])
+        phone = f"{prefix}{rng.randrange(10**8):08d}"
         if phone not in used:
             used.add(phone)
             return phone
+
+
+def _license(rng: random.Random, profession: str) -> str:
+    """执业证书编号: physicians' and nurses' certificates have different prefixes."""
+    return f"{'110' if profession == 'doctor' else '202'}44{rng.randrange(10**9):09d}"
 
 
 def _streets(rt: Container, op: Principal, district: str) -> list[str]:
@@ -137,7 +145,8 @@ def seed_demo(rt: Container, on_step: Callable[[str], None] | None = None) -> De
 
     def account(username: str, role: str, **links: str | None) -> None:
         nonlocal n_accounts
-        accounts.create_account(rt, op, AccountForm(username=username, password=DEMO_PASSWORD, role=role, **links))
+        form = AccountForm(username=username, password=DEMO_PASSWORD, role=role, **links)
+        accounts.create_account(rt, op, form)
         n_accounts += 1
 
     account("operator", "platform_operator")
@@ -153,7 +162,7 @@ def seed_demo(rt: Container, on_step: Callable[[str], None] | None = None) -> De
             licensed = profession in ("doctor", "nurse")
             member = staff.hire_staff(rt, op, StaffForm(
                 institution_id=inst_ids[key], name=name, phone=_mobile(rng, phones), profession=profession,
-                license_no=f"{'110' if profession == 'doctor' else '202'}44{rng.randrange(10**9):09d}" if licensed else None,
+                license_no=_license(rng, profession) if licensed else None,
             ))
             n_staff += 1
             if profession == "doctor":
@@ -186,7 +195,9 @@ def seed_demo(rt: Container, on_step: Callable[[str], None] | None = None) -> De
             region_code=street, detail=f"{road}{rng.randrange(1, 400)}号{rng.randrange(1, 30)}0{rng.randrange(1, 6)}房",
             contact_name=name, contact_phone=elder.phone or child_phone,
         ))
-        link = family.link_family(rt, op, elder.id, FamilyLinkForm(name=child_name, phone=child_phone, relation=relation))
+        link = family.link_family(
+            rt, op, elder.id, FamilyLinkForm(name=child_name, phone=child_phone, relation=relation)
+        )
         n_family += 1
         if n < 12:
             account(f"elder{n + 1:02d}", "elder", elder_id=elder.id)

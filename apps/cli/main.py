@@ -154,8 +154,11 @@ def import_elders_cmd(file: Path, institution_id: str, skip_bad: bool, dry_run: 
         sheet = read_sheet(file)
     except UnreadableFile as exc:
         raise click.ClickException(str(exc)) from None
-    with runtime() as rt, click.progressbar(length=sheet.length * (1 if dry_run else 2), label="导入老年人档案",
-                                             show_pos=True, file=click.get_text_stream("stderr")) as bar:
+    steps = sheet.length * (1 if dry_run else 2)  # checking every row, then writing the good ones
+    bar = click.progressbar(
+        length=steps, label="导入老年人档案", show_pos=True, file=click.get_text_stream("stderr")  # type: ignore[operator]
+    )
+    with runtime() as rt, bar:
         result = import_elders(
             rt, system_principal(operator()), sheet.header, sheet.rows, institution_id=institution_id,
             skip_bad=skip_bad, dry_run=dry_run, progress=lambda _phase, n: bar.update(n),

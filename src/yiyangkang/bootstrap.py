@@ -74,13 +74,12 @@ def build(
     settings = settings or Settings.from_env()
     vault = AesGcmVault(settings.pii_key, settings.pii_fingerprint_key)
     hasher = Argon2PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
-    common = {"settings": settings, "clock": clock or SystemClock(), "ids": UuidV7Generator(),
-              "hasher": hasher, "vault": vault}
+    ports = {"clock": clock or SystemClock(), "ids": UuidV7Generator(), "hasher": hasher, "vault": vault}
     if in_memory:
         store = MemoryStore()
-        return Container(uow=lambda: MemoryUnitOfWork(store), memory=store, **common)  # type: ignore[arg-type]
+        return Container(settings, lambda: MemoryUnitOfWork(store), memory=store, **ports)  # type: ignore[arg-type]
     engine = make_engine(settings.database_url)
-    return Container(uow=lambda: SqlUnitOfWork(engine, vault), engine=engine, **common)  # type: ignore[arg-type]
+    return Container(settings, lambda: SqlUnitOfWork(engine, vault), engine=engine, **ports)  # type: ignore[arg-type]
 
 
 REGIONS_CSV = Path(__file__).parent / "adapters" / "seed" / "regions_guangdong.csv"

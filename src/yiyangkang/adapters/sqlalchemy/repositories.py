@@ -21,6 +21,7 @@ from yiyangkang.domain.orgs.institutions import GeoPoint, Institution, Instituti
 from yiyangkang.domain.orgs.regions import Region, RegionLevel
 from yiyangkang.domain.orgs.staff import Profession, StaffMember
 
+
 def _common(item: Any) -> dict[str, Any]:
     """Columns every aggregate row has."""
     return {"id": item.id, "version": item.version, "created_at": item.created_at}
@@ -39,13 +40,14 @@ class SqlRegionRepository:
         self.conn = ctx.conn
 
     def add_many(self, regions: Iterable[Region]) -> int:
+        regions = list(regions)
         rows = [
             {"code": r.code, "name": r.name, "level": r.level.value, "parent_code": r.parent_code}
             for r in regions
         ]
         if not rows:
             return 0
-        known = self.existing(r["code"] for r in rows)
+        known = self.existing(r.code for r in regions)
         fresh = [r for r in rows if r["code"] not in known]
         if fresh:
             self.conn.execute(t.regions.insert(), fresh)

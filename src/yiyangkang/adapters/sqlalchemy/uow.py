@@ -19,6 +19,17 @@ from yiyangkang.adapters.sqlalchemy.repositories import (
     SqlRegionRepository,
     SqlStaffRepository,
 )
+from yiyangkang.ports.repositories import (
+    AccountRepository,
+    AddressRepository,
+    AuditLog,
+    ElderRepository,
+    FamilyLinkRepository,
+    FamilyMemberRepository,
+    InstitutionRepository,
+    RegionRepository,
+    StaffRepository,
+)
 from yiyangkang.ports.security import PiiVault
 
 
@@ -34,15 +45,15 @@ class SqlUnitOfWork:
         self._tx = self._conn.begin()
         ctx = SqlContext(self._conn, self._vault)
         self._ctx = ctx
-        self.regions = SqlRegionRepository(ctx)
-        self.institutions = SqlInstitutionRepository(ctx)
-        self.staff = SqlStaffRepository(ctx)
-        self.elders = SqlElderRepository(ctx)
-        self.addresses = SqlAddressRepository(ctx)
-        self.family_members = SqlFamilyMemberRepository(ctx)
-        self.family_links = SqlFamilyLinkRepository(ctx)
-        self.accounts = SqlAccountRepository(ctx)
-        self.audit = SqlAuditLog(ctx)
+        self.regions: RegionRepository = SqlRegionRepository(ctx)
+        self.institutions: InstitutionRepository = SqlInstitutionRepository(ctx)
+        self.staff: StaffRepository = SqlStaffRepository(ctx)
+        self.elders: ElderRepository = SqlElderRepository(ctx)
+        self.addresses: AddressRepository = SqlAddressRepository(ctx)
+        self.family_members: FamilyMemberRepository = SqlFamilyMemberRepository(ctx)
+        self.family_links: FamilyLinkRepository = SqlFamilyLinkRepository(ctx)
+        self.accounts: AccountRepository = SqlAccountRepository(ctx)
+        self.audit: AuditLog = SqlAuditLog(ctx)
         return self
 
     def __exit__(

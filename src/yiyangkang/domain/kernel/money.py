@@ -20,7 +20,7 @@ def _int_only(_instance: object, _attribute: object, value: object) -> None:
 class Money:
     """An amount of renminbi in fen. `Money(1234)` is ¥12.34."""
 
-    fen: int = field(validator=_int_only)
+    fen: int = field(validator=_int_only)  # type: ignore[assignment]
 
     @classmethod
     def zero(cls) -> Money:

@@ -13,15 +13,19 @@ U = TypeVar("U")
 MAX_PAGE_SIZE = 100
 
 
-def _positive(_i: object, attribute: object, value: int) -> None:
+def _positive(_i: object, _attribute: object, value: int) -> None:
     if value < 1:
         raise ValueError("page and page size start at 1")
+
+
+def _capped(value: int) -> int:
+    return min(int(value), MAX_PAGE_SIZE)
 
 
 @frozen
 class PageRequest:
     page: int = field(default=1, validator=_positive)
-    size: int = field(default=20, validator=_positive, converter=lambda v: min(int(v), MAX_PAGE_SIZE))
+    size: int = field(default=20, validator=_positive, converter=_capped)
 
     @property
     def offset(self) -> int:
