@@ -101,6 +101,12 @@ class FamilyLinkRepository(Repository[FamilyLink], Protocol):
 
 
 class AccountRepository(Repository[UserAccount], Protocol):
+    def lock(self, ident: str) -> UserAccount | None:
+        """Get the account and hold its row until the unit of work ends, so that concurrent logins of
+        one account queue up instead of losing each other's failure counts. Call it first in a unit
+        of work (on SQLite the lock must come before any read)."""
+        ...
+
     def by_login(self, login: str) -> UserAccount | None:
         """Find by user name, or by phone number when `login` is one."""
         ...

@@ -7,7 +7,7 @@ from attrs import frozen
 from yiyangkang.domain.identity.accounts import AccountStatus, Role, UserAccount, check_password_strength
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import AuthenticationFailed, ConcurrentUpdate
+from yiyangkang.domain.kernel.errors import AuthenticationFailed
 from yiyangkang.domain.kernel.timekeeping import local_text
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.ports.security import PasswordHasher
@@ -34,20 +34,18 @@ class LoginResult:
 
 
 def login(rt: Runtime, login_name: str, password: str) -> LoginResult:
-    """Check the password; count failures and lock after the configured number (5 by default)."""
-    for _attempt in range(3):
-        try:
-            return _login_once(rt, login_name.strip(), password)
-        except ConcurrentUpdate:
-            continue  # two logins of one account raced: read again and retry
-    raise AuthenticationFailed("登录繁忙，请稍后重试", code="AUTH_RETRY_LATER")
+    """Check the password; count failures and lock after the configured number (5 by default).
 
-
-def _login_once(rt: Runtime, login_name: str, password: str) -> LoginResult:
+    The account row is locked while the password is checked, so parallel guesses are each counted."""
+    login_name = login_name.strip()
     with rt.uow() as uow:
-        account = uow.accounts.by_login(login_name) if login_name else None
+        found = uow.accounts.by_login(login_name) if login_name else None
+    if found is None:
+        rt.hasher.verify(_dummy_hash(rt.hasher), password)
+        raise AuthenticationFailed()
+    with rt.uow() as uow:
+        account = uow.accounts.lock(found.id)
         if account is None:
-            rt.hasher.verify(_dummy_hash(rt.hasher), password)
             raise AuthenticationFailed()
         now = rt.clock.now()
         account.release_expired_lock(now)

@@ -42,17 +42,18 @@ class MemoryRepository(Generic[A]):
     name: ClassVar[str]
     unique: ClassVar[tuple[Unique, ...]] = ()
 
-    def __init__(self, store: MemoryStore, touched: list[Aggregate]) -> None:
+    def __init__(self, store: MemoryStore, touched: list[Aggregate], committed: MemoryStore) -> None:
         self.store = store
         self.rows: dict[str, A] = store.table(self.name)
         self.touched = touched
+        self.committed: dict[str, A] = committed.table(self.name)
+        self.changes: dict[str, A | None] = {}  # id -> new state (None: removed), applied on commit
 
     def add(self, item: A) -> None:
         if item.id in self.rows:
             raise Conflict(details={"id": item.id})
         self._check_unique(item)
-        self.rows[item.id] = copy.deepcopy(item)
-        self.touched.append(item)
+        self._put(item)
 
     def get(self, ident: str) -> A | None:
         item = self.rows.get(ident)
@@ -60,16 +61,32 @@ class MemoryRepository(Generic[A]):
 
     def save(self, item: A) -> None:
         current = self.rows.get(item.id)
-        if current is None or current.version != item.version:
+        stored = self.committed.get(item.id)  # what other units of work have committed meanwhile
+        if current is None or current.version != item.version or (stored and stored.version > item.version):
             raise ConcurrentUpdate(details={"id": item.id})
         self._check_unique(item)
         item.version += 1
-        self.rows[item.id] = copy.deepcopy(item)
-        self.touched.append(item)
+        self._put(item)
 
     def remove(self, item: A) -> None:
         self.rows.pop(item.id, None)
+        self.changes[item.id] = None
         self.touched.append(item)
+
+    def _put(self, item: A) -> None:
+        stored = copy.deepcopy(item)
+        stored.pull_events()  # a row holds state, not the events on their way to the audit log
+        self.rows[item.id] = self.changes[item.id] = stored
+        self.touched.append(item)
+
+    def apply(self) -> None:
+        """Write this unit of work's changes into the committed store."""
+        for ident, item in self.changes.items():
+            if item is None:
+                self.committed.pop(ident, None)
+            else:
+                self.committed[ident] = copy.deepcopy(item)
+        self.changes.clear()
 
     def _check_unique(self, item: A) -> None:
         for key, code, message in self.unique:
@@ -86,8 +103,12 @@ class MemoryRepository(Generic[A]):
 
 
 class MemoryRegionRepository:
-    def __init__(self, store: MemoryStore, touched: list[Aggregate]) -> None:
+    def __init__(self, store: MemoryStore, touched: list[Aggregate], committed: MemoryStore) -> None:
         self.rows = store.regions
+        self.committed = committed.regions
+
+    def apply(self) -> None:
+        self.committed.update(self.rows)
 
     def add_many(self, regions: Iterable[Region]) -> int:
         fresh = [r for r in regions if r.code not in self.rows]
@@ -228,6 +249,9 @@ class MemoryAccountRepository(MemoryRepository[UserAccount]):
         (lambda a: a.phone, "ACCOUNT_PHONE_TAKEN", "该手机号已绑定其他账号"),
     )
 
+    def lock(self, ident: str) -> UserAccount | None:
+        return self.get(ident)
+
     def by_login(self, login: str) -> UserAccount | None:
         found = next((a for a in self._all() if a.username == login), None)
         if found is None:
@@ -254,11 +278,18 @@ class MemoryAccountRepository(MemoryRepository[UserAccount]):
 
 
 class MemoryAuditLog:
-    def __init__(self, store: MemoryStore, touched: list[Aggregate]) -> None:
+    def __init__(self, store: MemoryStore, touched: list[Aggregate], committed: MemoryStore) -> None:
         self.events = store.audit
+        self.committed = committed.audit
+        self.fresh: list[DomainEvent] = []
 
     def append(self, events: Sequence[DomainEvent]) -> None:
         self.events.extend(events)
+        self.fresh.extend(events)
+
+    def apply(self) -> None:
+        self.committed.extend(self.fresh)
+        self.fresh.clear()
 
     def list(
         self, page: PageRequest, *, aggregate: str | None = None, aggregate_id: str | None = None

@@ -1,4 +1,5 @@
-"""The in-memory unit of work: works on a copy of the store and swaps it in on commit."""
+"""The in-memory unit of work: works on a copy of the store; commit writes back only what it changed,
+and a save against a version someone else committed meanwhile fails, as it would in the database."""
 
 from __future__ import annotations
 
@@ -42,16 +43,16 @@ class MemoryUnitOfWork:
     def _begin(self) -> None:
         self.working = self.store.copy()
         self.touched: list[Aggregate] = []
-        w, t = self.working, self.touched
-        self.regions: RegionRepository = MemoryRegionRepository(w, t)
-        self.institutions: InstitutionRepository = MemoryInstitutionRepository(w, t)
-        self.staff: StaffRepository = MemoryStaffRepository(w, t)
-        self.elders: ElderRepository = MemoryElderRepository(w, t)
-        self.addresses: AddressRepository = MemoryAddressRepository(w, t)
-        self.family_members: FamilyMemberRepository = MemoryFamilyMemberRepository(w, t)
-        self.family_links: FamilyLinkRepository = MemoryFamilyLinkRepository(w, t)
-        self.accounts: AccountRepository = MemoryAccountRepository(w, t)
-        self.audit: AuditLog = MemoryAuditLog(w, t)
+        w, t, c = self.working, self.touched, self.store
+        self.regions: RegionRepository = MemoryRegionRepository(w, t, c)
+        self.institutions: InstitutionRepository = MemoryInstitutionRepository(w, t, c)
+        self.staff: StaffRepository = MemoryStaffRepository(w, t, c)
+        self.elders: ElderRepository = MemoryElderRepository(w, t, c)
+        self.addresses: AddressRepository = MemoryAddressRepository(w, t, c)
+        self.family_members: FamilyMemberRepository = MemoryFamilyMemberRepository(w, t, c)
+        self.family_links: FamilyLinkRepository = MemoryFamilyLinkRepository(w, t, c)
+        self.accounts: AccountRepository = MemoryAccountRepository(w, t, c)
+        self.audit: AuditLog = MemoryAuditLog(w, t, c)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -60,9 +61,9 @@ class MemoryUnitOfWork:
 
     def commit(self) -> None:
         self.audit.append([e for item in self.touched for e in item.pull_events()])
-        self.store.regions = self.working.regions
-        self.store.tables = self.working.tables
-        self.store.audit = self.working.audit
+        for repo in (self.regions, self.institutions, self.staff, self.elders, self.addresses,
+                     self.family_members, self.family_links, self.accounts, self.audit):
+            repo.apply()  # type: ignore[attr-defined]
         self._begin()
 
     def rollback(self) -> None:

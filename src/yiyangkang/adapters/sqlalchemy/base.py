@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, false, func, or_, select, true
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.errors import ConcurrentUpdate, Conflict
@@ -90,10 +90,16 @@ class SqlRepository(Generic[A]):
     def _write(self, action: Callable[[], T]) -> T:
         """Run an INSERT/UPDATE; a unique-constraint violation becomes a Conflict with a clear code.
 
-        The savepoint keeps PostgreSQL's transaction usable after the violation."""
+        The savepoint keeps PostgreSQL's transaction usable after the violation. On SQLite a unit of
+        work whose snapshot went stale cannot write at all ("database is locked"): that is a
+        concurrent update too."""
         try:
             with self.conn.begin_nested():
                 return action()
+        except OperationalError as exc:
+            if "locked" in str(exc.orig).lower():
+                raise ConcurrentUpdate(details={"table": self.table.name}) from None
+            raise
         except IntegrityError as exc:
             text = str(exc.orig).lower()
             for fragment, (code, message) in self.conflicts.items():

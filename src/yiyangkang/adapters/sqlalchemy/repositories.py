@@ -335,6 +335,16 @@ class SqlAccountRepository(SqlRepository[UserAccount]):
             last_login_at=r.last_login_at, created_at=r.created_at,
         )
 
+    def lock(self, ident: str) -> UserAccount | None:
+        c = self.table.c
+        if self.conn.dialect.name == "sqlite":
+            # SQLite has no SELECT … FOR UPDATE: a no-op write takes the database's write lock.
+            self.conn.execute(self.table.update().where(c.id == ident).values(version=c.version))
+            row = self.conn.execute(select(self.table).where(c.id == ident)).first()
+        else:
+            row = self.conn.execute(select(self.table).where(c.id == ident).with_for_update()).first()
+        return None if row is None else self.from_row(row)
+
     def by_login(self, login: str) -> UserAccount | None:
         c = self.table.c
         row = self.conn.execute(select(self.table).where(c.username == login)).first()
