@@ -4,7 +4,7 @@ and a save against a version someone else committed meanwhile fails, as it would
 from __future__ import annotations
 
 from types import TracebackType
-from typing import Self
+from typing import Protocol, Self
 
 from yiyangkang.adapters.memory.repositories import (
     MemoryAccountRepository,
@@ -32,6 +32,10 @@ from yiyangkang.ports.repositories import (
 )
 
 
+class _Applies(Protocol):
+    def apply(self) -> None: ...
+
+
 class MemoryUnitOfWork:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
@@ -53,6 +57,10 @@ class MemoryUnitOfWork:
         self.family_links: FamilyLinkRepository = MemoryFamilyLinkRepository(w, t, c)
         self.accounts: AccountRepository = MemoryAccountRepository(w, t, c)
         self.audit: AuditLog = MemoryAuditLog(w, t, c)
+        self._repositories: list[_Applies] = [
+            self.regions, self.institutions, self.staff, self.elders, self.addresses,
+            self.family_members, self.family_links, self.accounts, self.audit,
+        ]
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -61,9 +69,8 @@ class MemoryUnitOfWork:
 
     def commit(self) -> None:
         self.audit.append([e for item in self.touched for e in item.pull_events()])
-        for repo in (self.regions, self.institutions, self.staff, self.elders, self.addresses,
-                     self.family_members, self.family_links, self.accounts, self.audit):
-            repo.apply()  # type: ignore[attr-defined]
+        for repo in self._repositories:
+            repo.apply()
         self._begin()
 
     def rollback(self) -> None:
