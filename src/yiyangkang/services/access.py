@@ -7,6 +7,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from yiyangkang.domain.elders.elder import Elder
 from yiyangkang.domain.identity.policy import Operation, Scope, Target, Visibility, scope_for, within
 from yiyangkang.domain.identity.principal import Principal
@@ -14,6 +17,8 @@ from yiyangkang.domain.kernel.errors import NotFound, PermissionDenied
 from yiyangkang.domain.orgs.institutions import Institution
 from yiyangkang.domain.orgs.staff import StaffMember
 from yiyangkang.ports.uow import UnitOfWork
+
+T = TypeVar("T")
 
 
 def require(principal: Principal, op: Operation) -> Scope:
@@ -46,31 +51,28 @@ def owner_target(uow: UnitOfWork, institution_id: str, elder_id: str | None = No
     return Target(institution_id=institution_id, institution_path=path, elder_id=elder_id)
 
 
-def load_institution(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> Institution:
+def _authorized(
+    principal: Principal, op: Operation, item: T | None, kind: str, ident: str, target: Callable[[T], Target]
+) -> T:
+    """`item` if it exists and lies in the caller's scope for `op`; otherwise NotFound."""
     require(principal, op)
-    inst = uow.institutions.get(ident)
-    if inst is None:
-        raise NotFound("机构", ident)
-    authorize(principal, op, institution_target(inst), "机构", ident)
-    return inst
+    if item is None:
+        raise NotFound(kind, ident)
+    authorize(principal, op, target(item), kind, ident)
+    return item
+
+
+def load_institution(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> Institution:
+    return _authorized(principal, op, uow.institutions.get(ident), "机构", ident, institution_target)
 
 
 def load_staff(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> StaffMember:
-    require(principal, op)
-    member = uow.staff.get(ident)
-    if member is None:
-        raise NotFound("员工", ident)
-    authorize(principal, op, owner_target(uow, member.institution_id), "员工", ident)
-    return member
+    return _authorized(principal, op, uow.staff.get(ident), "员工", ident,
+                       lambda m: owner_target(uow, m.institution_id))
 
 
 def load_elder(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> Elder:
-    require(principal, op)
-    elder = uow.elders.get(ident)
-    if elder is None:
-        raise NotFound("老年人", ident)
-    authorize(principal, op, elder_target(uow, elder), "老年人", ident)
-    return elder
+    return _authorized(principal, op, uow.elders.get(ident), "老年人", ident, lambda e: elder_target(uow, e))
 
 
 def elder_target(uow: UnitOfWork, elder: Elder) -> Target:

@@ -12,7 +12,7 @@ from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict, NotFound, PermissionDenied
 from yiyangkang.domain.kernel.identifiers import parse_mobile
 from yiyangkang.domain.kernel.paging import Page, PageRequest
-from yiyangkang.domain.kernel.validation import Checks
+from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import authorize, owner_target, require, visibility
 from yiyangkang.services.runtime import Runtime
@@ -40,13 +40,6 @@ def _username(raw: str) -> str:
     if not _USERNAME.match(raw.strip()):
         raise ValueError("用户名为3到32位字母、数字或 _ . -")
     return raw.strip()
-
-
-def _role(raw: str) -> Role:
-    try:
-        return Role(raw)
-    except ValueError:
-        raise ValueError("角色不在可选范围内") from None
 
 
 def _owner(uow: UnitOfWork, role: Role, form: AccountForm, checks: Checks) -> tuple[Target | None, str | None]:
@@ -81,7 +74,7 @@ def create_account(rt: Runtime, principal: Principal, form: AccountForm) -> Acco
     with rt.uow() as uow:
         checks = Checks()
         username = checks.parse("username", _username, form.username)
-        role = checks.parse("role", _role, form.role)
+        role = checks.parse("role", choice(Role, "角色不在可选范围内"), form.role)
         phone = checks.parse("phone", parse_mobile, form.phone) if form.phone else None
         checks.parse("password", lambda p: check_password_strength(p, form.username), form.password)
         target, institution_id = _owner(uow, role, form, checks) if role else (None, None)

@@ -21,7 +21,7 @@ from yiyangkang.domain.kernel.identifiers import (
 )
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.timekeeping import business_date
-from yiyangkang.domain.kernel.validation import Checks
+from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.orgs.staff import Profession
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import allows, elder_target, load_elder, load_institution, visibility
@@ -30,6 +30,7 @@ from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import ElderView
 
 MAX_EMERGENCY_CONTACTS = 5
+_GENDER = choice(Gender, "性别应为 male（男）或 female（女）")
 
 
 @frozen(kw_only=True)
@@ -54,13 +55,6 @@ class ElderForm:
     primary_doctor_id: str | None = None
 
 
-def _gender(raw: str) -> Gender:
-    try:
-        return Gender(raw)
-    except ValueError:
-        raise ValueError("性别应为 male（男）或 female（女）") from None
-
-
 def check_identity(checks: Checks, form: ElderForm) -> dict[str, object]:
     """ID number, and gender and birth date agreeing with it (GB 11643)."""
     values: dict[str, object] = {}
@@ -70,7 +64,7 @@ def check_identity(checks: Checks, form: ElderForm) -> dict[str, object]:
     values["id_card_no"] = id_card
     derived_gender = Gender.MALE if id_card_gender_digit(id_card) % 2 else Gender.FEMALE
     derived_birth = id_card_birth_date(id_card)
-    gender = checks.parse("gender", _gender, form.gender) if form.gender else derived_gender
+    gender = checks.parse("gender", _GENDER, form.gender) if form.gender else derived_gender
     if gender is not None and checks.require("gender", gender is derived_gender, "性别与身份证号不符"):
         values["gender"] = gender
     birth = form.birth_date or derived_birth

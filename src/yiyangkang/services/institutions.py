@@ -9,7 +9,7 @@ from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict
 from yiyangkang.domain.kernel.identifiers import parse_credit_code, parse_mobile, parse_region_code
 from yiyangkang.domain.kernel.paging import Page, PageRequest
-from yiyangkang.domain.kernel.validation import Checks
+from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.orgs.institutions import GeoPoint, Institution, InstitutionType
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import institution_target, load_institution, require, visibility
@@ -60,7 +60,7 @@ def _fields(uow: UnitOfWork, form: InstitutionForm, checks: Checks, *, creating:
     if creating or form.credit_code is not None:
         values["credit_code"] = checks.parse("credit_code", parse_credit_code, form.credit_code or "")
     if creating or form.type is not None:
-        values["type"] = checks.parse("type", _institution_type, form.type or "")
+        values["type"] = checks.parse("type", choice(InstitutionType, "机构类型不在可选范围内"), form.type or "")
     if creating or form.region_code is not None:
         values["region_code"] = check_region(uow, checks, "region_code", form.region_code)
     if creating or form.address is not None:
@@ -70,13 +70,6 @@ def _fields(uow: UnitOfWork, form: InstitutionForm, checks: Checks, *, creating:
     if form.lng is not None or form.lat is not None:
         values["location"] = _check_location(checks, form.lng, form.lat)
     return values
-
-
-def _institution_type(raw: str) -> InstitutionType:
-    try:
-        return InstitutionType(raw)
-    except ValueError:
-        raise ValueError("机构类型不在可选范围内") from None
 
 
 def _contact_phone(raw: str) -> str:

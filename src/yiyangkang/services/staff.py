@@ -8,11 +8,13 @@ from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.identifiers import parse_mobile
 from yiyangkang.domain.kernel.paging import Page, PageRequest
-from yiyangkang.domain.kernel.validation import Checks
+from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.orgs.staff import Profession, StaffMember
 from yiyangkang.services.access import allows, load_institution, load_staff, owner_target, visibility
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import StaffView
+
+_PROFESSION = choice(Profession, "职业不在可选范围内")
 
 
 @frozen(kw_only=True)
@@ -25,13 +27,6 @@ class StaffForm:
     active: bool | None = None
 
 
-def _profession(raw: str) -> Profession:
-    try:
-        return Profession(raw)
-    except ValueError:
-        raise ValueError("职业不在可选范围内") from None
-
-
 def _fields(form: StaffForm, checks: Checks, *, creating: bool) -> dict[str, object]:
     values: dict[str, object] = {}
     if creating or form.name is not None:
@@ -39,7 +34,7 @@ def _fields(form: StaffForm, checks: Checks, *, creating: bool) -> dict[str, obj
     if creating or form.phone is not None:
         values["phone"] = checks.parse("phone", parse_mobile, form.phone or "")
     if creating or form.profession is not None:
-        values["profession"] = checks.parse("profession", _profession, form.profession or "")
+        values["profession"] = checks.parse("profession", _PROFESSION, form.profession or "")
     if form.license_no is not None:
         values["license_no"] = checks.text("license_no", form.license_no, label="执业证书编号", max_len=64,
                                            required=False)

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import TypeVar
 
 from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
 
 T = TypeVar("T")
 V = TypeVar("V")
+E = TypeVar("E", bound=Enum)
+
+
+def choice(enum: type[E], message: str) -> Callable[[str], E]:
+    """A parser for one of an enum's values, failing with `message` (for `Checks.parse`)."""
+
+    def parse(raw: str) -> E:
+        try:
+            return enum(raw)
+        except ValueError:
+            raise ValueError(message) from None
+
+    return parse
 
 
 class Checks:
