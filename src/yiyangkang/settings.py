@@ -90,6 +90,8 @@ class Settings:
     def check(self) -> None:
         if len(self.pii_key) != 32:
             raise SettingsError("YYK_PII_KEY must decode to 32 bytes")
+        if len(self.pii_fingerprint_key) < 16:
+            raise SettingsError("YYK_PII_FINGERPRINT_KEY must decode to at least 16 bytes")
         if self.lockout_threshold < 1:
             raise SettingsError("YYK_LOCKOUT_THRESHOLD must be at least 1")
         if self.is_production:

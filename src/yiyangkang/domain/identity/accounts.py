@@ -8,6 +8,7 @@ from typing import Any
 
 from attrs import define, frozen
 
+from yiyangkang.domain.kernel.errors import InvalidTransition
 from yiyangkang.domain.kernel.events import Actor, Aggregate
 from yiyangkang.domain.kernel.lifecycle import Lifecycle
 from yiyangkang.domain.kernel.masking import mask_phone
@@ -118,6 +119,8 @@ class UserAccount(Aggregate):
         self.last_login_at = at
 
     def unlock(self, actor: Actor, at: datetime) -> None:
+        if self.status is not AccountStatus.LOCKED:  # a disabled account is re-enabled, not unlocked
+            raise InvalidTransition("account", self.status.value, AccountStatus.ACTIVE.value)
         ACCOUNT_LIFECYCLE.move(self, AccountStatus.ACTIVE, actor=actor, at=at, reason="管理员解锁",
                                event="unlocked")
         self.failed_logins = 0
@@ -129,6 +132,7 @@ class UserAccount(Aggregate):
     def enable(self, actor: Actor, at: datetime) -> None:
         ACCOUNT_LIFECYCLE.move(self, AccountStatus.ACTIVE, actor=actor, at=at, event="enabled")
         self.failed_logins = 0
+        self.locked_until = None
 
     def set_password(self, password_hash: str, actor: Actor, at: datetime) -> None:
         self.password_hash = password_hash

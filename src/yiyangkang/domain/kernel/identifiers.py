@@ -12,17 +12,18 @@ from datetime import date
 # GB 11643-1999: weights of the first 17 digits and the check characters for sum mod 11.
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
-_ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
+_ID_SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
 
+# ASCII digits only: full-width digits would give the same person a second fingerprint.
 # Mainland mobile numbers: 11 digits, 1 then 3-9. An optional +86/86 prefix is accepted and dropped.
-_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9]\d{9})$")
+_MOBILE = re.compile(r"^(?:\+?86)?(1[3-9][0-9]{9})$")
 
 # GB 32100-2015 unified social credit code: 18 characters over this 31-character alphabet.
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 # GB/T 2260 six-digit codes for province/city/county; nine digits add the township (街道/镇).
-_REGION = re.compile(r"^\d{6}(\d{3})?$")
+_REGION = re.compile(r"^[0-9]{6}([0-9]{3})?$")
 
 
 def id_card_check_char(first17: str) -> str:

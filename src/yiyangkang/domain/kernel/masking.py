@@ -14,10 +14,14 @@ def mask_id_card(value: str | None) -> str | None:
 
 
 def mask_phone(value: str | None) -> str | None:
-    """138****5678."""
+    """138****5678; shorter numbers (landlines) keep only their last two digits."""
     if not value:
         return value
-    return value[:3] + "****" + value[-4:] if len(value) >= 7 else "*" * len(value)
+    if len(value) >= 11:
+        return value[:3] + "****" + value[-4:]
+    if len(value) >= 7:
+        return "*" * (len(value) - 2) + value[-2:]
+    return "*" * len(value)
 
 
 def mask_name(value: str | None) -> str | None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
 
 from attrs import field, frozen
 
@@ -57,28 +56,20 @@ class Money:
     def allocate(self, weights: Sequence[int]) -> list[Money]:
         """Split into parts proportional to `weights` (e.g. percent or basis points).
 
-        Each share is rounded half-even; the fen left over (or missing) are handed out one by one
-        starting from the largest weight, ties by position, so the parts always sum to the whole and
-        the same input always yields the same split.
+        Largest remainder: each part gets the floor of its exact share, and the fen left over go one
+        each to the parts with the largest remainders (ties by position). So the parts always sum to
+        the whole, each is within one fen of its exact share, and the same input gives the same split.
         """
         if not weights or any(w < 0 for w in weights) or sum(weights) == 0:
             raise ValueError("weights must be non-negative and not all zero")
         total = sum(weights)
-        parts = [
-            int((Decimal(self.fen) * w / total).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
-            for w in weights
-        ]
-        rest = self.fen - sum(parts)
-        step = 1 if rest > 0 else -1
-        order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
-        i = 0
-        while rest:
-            idx = order[i % len(order)]
-            if weights[idx] > 0:
-                parts[idx] += step
-                rest -= step
-            i += 1
-        return [Money(p) for p in parts]
+        sign, amount = (-1 if self.fen < 0 else 1), abs(self.fen)
+        parts = [amount * w // total for w in weights]
+        rest = amount - sum(parts)
+        order = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % total), i))
+        for idx in order[:rest]:
+            parts[idx] += 1
+        return [Money(sign * p) for p in parts]
 
     def __str__(self) -> str:
         sign = "-" if self.fen < 0 else ""
