@@ -115,9 +115,10 @@ def _wipe(container: Container) -> None:
             conn.execute(table.delete())
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Container]:
-    """A container on each persistence backend, empty but for the Guangdong regions."""
+SQL = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _container(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Container]:
     kind = request.param
     if kind == "memory":
         container = build(test_settings(), clock=clock, in_memory=True)
@@ -132,6 +133,18 @@ def backend(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Cont
         if container.engine is not None:
             _wipe(container)
         container.dispose()
+
+
+@pytest.fixture(params=["memory", *SQL])
+def backend(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Container]:
+    """A container on each persistence backend, empty but for the Guangdong regions."""
+    yield from _container(request, clock)
+
+
+@pytest.fixture(params=SQL)
+def sql_backend(request: pytest.FixtureRequest, clock: FrozenClock) -> Iterator[Container]:
+    """The same on the real databases only (races, data at rest)."""
+    yield from _container(request, clock)
 
 
 @pytest.fixture

@@ -101,9 +101,9 @@ def test_audit_trail_records_who_what_and_masks_personal_data(world: World) -> N
     assert "*" in str((registered.after or {})["id_card_no"])
 
 
-def test_personal_data_is_sealed_at_rest(world: World) -> None:
-    if world.rt.engine is None:
-        pytest.skip("in-memory store has no 'at rest'")
+def test_personal_data_is_sealed_at_rest(sql_backend) -> None:
+    world = build_world(sql_backend)
+    assert world.rt.engine is not None
     with world.rt.uow() as uow:
         elder = uow.elders.get(world.elders["A"])
     assert elder is not None and elder.phone

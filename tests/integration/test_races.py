@@ -15,10 +15,8 @@ from yiyangkang.services.elders import ElderForm
 
 
 @pytest.fixture
-def world(backend) -> World:
-    if backend.engine is None:
-        pytest.skip("races need a real database")
-    return build_world(backend)
+def world(sql_backend) -> World:
+    return build_world(sql_backend)
 
 
 def _race(n: int, fn) -> list[object]:  # type: ignore[no-untyped-def]
