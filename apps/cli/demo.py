@@ -70,7 +70,7 @@ INSTITUTIONS = [
 ]
 # Professions each institution employs (every profession appears somewhere).
 STAFFING = {
-    "yuexiu": ["dispatcher", "service_worker", "service_worker", "nurse", "assessor"],
+    "yuexiu": ["administrator", "dispatcher", "service_worker", "service_worker", "nurse", "assessor"],
     "yuexiu_beijing": ["service_worker", "service_worker", "dispatcher"],
     "tianhe": ["doctor", "doctor", "nurse", "nurse", "assessor"],
     "haizhu": ["nurse", "service_worker", "doctor", "dispatcher"],

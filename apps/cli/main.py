@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -150,13 +151,15 @@ def import_elders_cmd(file: Path, institution_id: str, skip_bad: bool, dry_run: 
     """Import elders' files from FILE (.csv or .xlsx; columns 姓名, 身份证号, 行政区划代码 …).
 
     All-or-nothing by default: if any row is bad, nothing is imported."""
+    if report is not None and not report.parent.is_dir():
+        raise click.ClickException(f"报告文件所在目录不存在：{report.parent}")
     try:
         sheet = read_sheet(file)
     except UnreadableFile as exc:
         raise click.ClickException(str(exc)) from None
     steps = sheet.length * (1 if dry_run else 2)  # checking every row, then writing the good ones
     bar = click.progressbar(
-        length=steps, label="导入老年人档案", show_pos=True, file=click.get_text_stream("stderr")  # type: ignore[operator]
+        length=steps, label="导入老年人档案", show_pos=True, file=sys.stderr
     )
     with runtime() as rt, bar:
         result = import_elders(
@@ -168,14 +171,18 @@ def import_elders_cmd(file: Path, institution_id: str, skip_bad: bool, dry_run: 
     if len(result.problems) > 200:
         click.echo(f"……另有 {len(result.problems) - 200} 处问题（用 --report 导出全部）", err=True)
     if report:
-        write_sheet(report, ["行号", "列", "原因"], [[p.row, p.column, p.reason] for p in result.problems])
+        try:
+            write_sheet(report, ["行号", "列", "原因"], [[p.row, p.column, p.reason] for p in result.problems])
+        except OSError as exc:
+            click.echo(f"问题报告未能写入 {report}：{exc.strerror}", err=True)
     bad = len(result.bad_rows)
     if dry_run:
         click.echo(f"检查完成：共 {result.total} 行，有问题 {bad} 行，未写入数据（--dry-run）。")
         if bad:
             raise SystemExit(1)
     elif result.imported == 0 and bad:
-        click.echo(f"导入失败：共 {result.total} 行，有问题 {bad} 行，未导入任何数据（可用 --skip-bad 跳过问题行）。")
+        hint = "" if skip_bad else "（可用 --skip-bad 跳过问题行）"
+        click.echo(f"导入失败：共 {result.total} 行，有问题 {bad} 行，未导入任何数据{hint}。")
         raise SystemExit(1)
     else:
         click.echo(f"导入完成：共 {result.total} 行，导入 {result.imported} 行，跳过 {bad} 行。")

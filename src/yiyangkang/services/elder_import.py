@@ -7,6 +7,7 @@ With `skip_bad` the good rows are imported and the bad ones reported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 
@@ -63,11 +64,26 @@ class ImportReport:
 Progress = Callable[[str, int], None]  # (phase, rows just done)
 
 
+# 1945-03-12, 1945/3/12 (Excel's CSV on Chinese Windows), 1945.3.12, 1945年3月12日
+_DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+
+
 def _date(raw: str) -> date:
+    m = _DATE.match(raw.strip())
     try:
-        return date.fromisoformat(raw.strip().replace("/", "-"))
+        if m is None:
+            raise ValueError
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
     except ValueError:
         raise ValueError("日期格式应为 YYYY-MM-DD") from None
+
+
+def _column(field: str) -> str:
+    """The spreadsheet header a form field came from; `emergency_contacts.0.phone` → 紧急联系人电话."""
+    parts = field.split(".")
+    if parts[0] == "emergency_contacts" and len(parts) == 3:
+        return HEADERS.get(f"contact_{parts[2]}", field) if parts[2] != "name" else HEADERS["contact_name"]
+    return HEADERS.get(parts[0], field)
 
 
 def _form(values: Mapping[str, str], checks: Checks) -> ElderForm:
@@ -129,7 +145,7 @@ def import_elders(
                 else:
                     seen_cards[card] = number
             for e in checks.errors:
-                problems.append(RowProblem(number, HEADERS.get(e.field.split(".")[0], e.field), e.message))
+                problems.append(RowProblem(number, _column(e.field), e.message))
             if not checks.errors:
                 drafts.append((number, parsed))
             tick("check", 1)
