@@ -33,9 +33,10 @@ from pathlib import Path
 
 import sqlalchemy
 from attrs import define
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, inspect
 from sqlalchemy.engine import make_url
 
+from yiyangkang.adapters.sqlalchemy.scratch import reachable, scratch_database
 from yiyangkang.bootstrap import Container, build, read_region_file, read_sheet
 from yiyangkang.domain.kernel.identifiers import credit_code_check_char, id_card_check_char
 from yiyangkang.services.auth import system_principal
@@ -83,34 +84,13 @@ def settings(url: str) -> Settings:
     return Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=1024)
 
 
-def postgres_reachable(admin_url: str) -> bool:
-    try:
-        engine = create_engine(admin_url, connect_args={"connect_timeout": 3})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
 @contextmanager
 def sqlite_database(workdir: Path) -> Iterator[str]:
     yield f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:8]}.db'}"
 
 
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    name = f"yyk_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+def postgres_database(admin_url: str) -> AbstractContextManager[str]:
+    return scratch_database(admin_url, "yyk_bench")
 
 
 @contextmanager
@@ -234,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         run_backend("SQLite (temporary file)", lambda: sqlite_database(workdir), csv_path, args.rows)
         if args.no_postgres:
             print("\nPostgreSQL: skipped (--no-postgres)")
-        elif postgres_reachable(args.pg_url):
+        elif reachable(args.pg_url):
             shown = make_url(args.pg_url).render_as_string(hide_password=True)
             run_backend(f"PostgreSQL (temporary database on {shown})", lambda: postgres_database(args.pg_url),
                         csv_path, args.rows)

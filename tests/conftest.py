@@ -7,17 +7,15 @@ tests skip only when the server is unreachable *and* CI is not set; under CI=tru
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from yiyangkang.adapters.sqlalchemy import migrate
 from yiyangkang.adapters.sqlalchemy.engine import make_engine
+from yiyangkang.adapters.sqlalchemy.scratch import reachable, scratch_database
 from yiyangkang.adapters.sqlalchemy.tables import metadata
 from yiyangkang.bootstrap import Container, build, read_region_file
 from yiyangkang.domain.identity.accounts import Role
@@ -65,19 +63,8 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
-def _pg_reachable() -> bool:
-    try:
-        engine = create_engine(PG_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect():
-            pass
-        engine.dispose()
-        return True
-    except Exception:
-        return False
-
-
 def require_postgres() -> None:
-    if not _pg_reachable():
+    if not reachable(PG_ADMIN_URL):
         if IN_CI:
             pytest.fail(f"PostgreSQL is required under CI=true but {PG_ADMIN_URL} is unreachable")
         pytest.skip("PostgreSQL unreachable (set CI=true to make this a failure)")
@@ -87,17 +74,8 @@ def require_postgres() -> None:
 def pg_database() -> Iterator[str]:
     """A throwaway PostgreSQL database for this test session, dropped at the end."""
     require_postgres()
-    name = f"yyk_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    try:
+    with scratch_database(PG_ADMIN_URL, "yyk_test") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
