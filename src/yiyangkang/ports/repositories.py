@@ -111,6 +111,10 @@ class AccountRepository(Repository[UserAccount], Protocol):
         """Find by user name, or by phone number when `login` is one."""
         ...
 
+    def of_family_member(self, family_member_id: str) -> UserAccount | None:
+        """The login of a family member, if one was opened."""
+        ...
+
     def list(
         self, visibility: Visibility, page: PageRequest, *, role: Role | None = None,
         keyword: str | None = None,

@@ -30,7 +30,7 @@ def list_family(rt: Runtime, principal: Principal, elder_id: str) -> list[Family
         for link in uow.family_links.for_elder(elder_id):
             member = uow.family_members.get(link.family_member_id)
             if member is not None:
-                has_account = uow.accounts.by_login(member.phone) is not None
+                has_account = uow.accounts.of_family_member(member.id) is not None
                 views.append(FamilyLinkView.of(link, member, has_account, reveal))
         return views
 
@@ -60,7 +60,7 @@ def link_family(rt: Runtime, principal: Principal, elder_id: str, form: FamilyLi
         link.record_created(principal.actor, now, name="linked")
         uow.family_links.add(link)
         uow.commit()
-        return FamilyLinkView.of(link, member, uow.accounts.by_login(phone) is not None, reveal=True)
+        return FamilyLinkView.of(link, member, uow.accounts.of_family_member(member.id) is not None, reveal=True)
 
 
 def unlink_family(rt: Runtime, principal: Principal, elder_id: str, link_id: str) -> None:

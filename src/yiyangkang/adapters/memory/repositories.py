@@ -252,6 +252,9 @@ class MemoryAccountRepository(MemoryRepository[UserAccount]):
     def lock(self, ident: str) -> UserAccount | None:
         return self.get(ident)
 
+    def of_family_member(self, family_member_id: str) -> UserAccount | None:
+        return next((a for a in self._all() if a.family_member_id == family_member_id), None)
+
     def by_login(self, login: str) -> UserAccount | None:
         found = next((a for a in self._all() if a.username == login), None)
         if found is None:

@@ -345,6 +345,10 @@ class SqlAccountRepository(SqlRepository[UserAccount]):
             row = self.conn.execute(select(self.table).where(c.id == ident).with_for_update()).first()
         return None if row is None else self.from_row(row)
 
+    def of_family_member(self, family_member_id: str) -> UserAccount | None:
+        row = self.conn.execute(select(self.table).where(self.table.c.family_member_id == family_member_id)).first()
+        return None if row is None else self.from_row(row)
+
     def by_login(self, login: str) -> UserAccount | None:
         c = self.table.c
         row = self.conn.execute(select(self.table).where(c.username == login)).first()
