@@ -15,7 +15,8 @@ from yiyangkang.bootstrap import Container
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.services.auth import LoginResult, resolve_principal
 
-PUBLIC_PATHS = ["/schema", "/healthz", "/api/v1/auth/login"]
+# Regexes searched in the path: anchored, or "/api/v1/elders/schema" would slip past authentication.
+PUBLIC_PATHS = ["^/schema(/|$)", "^/healthz$", "^/api/v1/auth/login$"]
 
 
 def make_jwt_auth(container: Container) -> JWTAuth[Principal]:

@@ -10,10 +10,9 @@ from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import NotFound
 from yiyangkang.domain.kernel.identifiers import parse_mobile
 from yiyangkang.domain.kernel.validation import Checks
-from yiyangkang.domain.orgs.institutions import GeoPoint
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import load_elder
-from yiyangkang.services.institutions import check_region
+from yiyangkang.services.institutions import check_location, check_region
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AddressView
 
@@ -43,10 +42,8 @@ def _fields(uow: UnitOfWork, form: AddressForm, checks: Checks, *, creating: boo
         values["contact_phone"] = checks.parse("contact_phone", parse_mobile, form.contact_phone or "")
     if form.is_default is not None:
         values["is_default"] = form.is_default
-    if form.lng is not None and form.lat is not None:
-        ok = checks.require("lng", -180 <= form.lng <= 180, "经度应在-180到180之间")
-        ok = checks.require("lat", -90 <= form.lat <= 90, "纬度应在-90到90之间") and ok
-        values["location"] = GeoPoint(lng=form.lng, lat=form.lat) if ok else None
+    if form.lng is not None or form.lat is not None:
+        values["location"] = check_location(checks, form.lng, form.lat)
     return values
 
 

@@ -16,6 +16,7 @@ from attrs import frozen
 from yiyangkang.domain.elders.elder import Elder
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
+from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.services.access import load_institution
 from yiyangkang.services.elders import ElderForm, EmergencyContactForm, check_elder_fields
@@ -125,6 +126,7 @@ def import_elders(
         inst = load_institution(uow, principal, Operation.ELDER_IMPORT,
                                 institution_id or principal.institution_id or "")
         known_regions: dict[str, bool] = {}
+        today = business_date(rt.clock.now())
         drafts: list[tuple[int, dict[str, object]]] = []  # (row number, checked values)
         seen_cards: dict[str, int] = {}
         total = 0
@@ -137,7 +139,8 @@ def import_elders(
             if code and code not in known_regions:
                 known_regions[code] = uow.regions.get(code) is not None
             known = known_regions.get(code)
-            parsed: dict[str, object] = check_elder_fields(checks, form, creating=True, known_region=known)
+            parsed: dict[str, object] = check_elder_fields(checks, form, creating=True, today=today,
+                                                           known_region=known)
             card = parsed.get("id_card_no")
             if isinstance(card, str):
                 if card in seen_cards:

@@ -55,8 +55,8 @@ class ElderForm:
     primary_doctor_id: str | None = None
 
 
-def check_identity(checks: Checks, form: ElderForm) -> dict[str, object]:
-    """ID number, and gender and birth date agreeing with it (GB 11643)."""
+def check_identity(checks: Checks, form: ElderForm, today: date) -> dict[str, object]:
+    """ID number, and gender and birth date agreeing with it (GB 11643); nobody is born tomorrow."""
     values: dict[str, object] = {}
     id_card = checks.parse("id_card_no", parse_id_card, form.id_card_no or "")
     if id_card is None:
@@ -64,6 +64,8 @@ def check_identity(checks: Checks, form: ElderForm) -> dict[str, object]:
     values["id_card_no"] = id_card
     derived_gender = Gender.MALE if id_card_gender_digit(id_card) % 2 else Gender.FEMALE
     derived_birth = id_card_birth_date(id_card)
+    if not checks.require("id_card_no", derived_birth <= today, "身份证号中的出生日期晚于今天"):
+        return values
     gender = checks.parse("gender", _GENDER, form.gender) if form.gender else derived_gender
     if gender is not None and checks.require("gender", gender is derived_gender, "性别与身份证号不符"):
         values["gender"] = gender
@@ -87,7 +89,7 @@ def check_contacts(checks: Checks, contacts: Sequence[EmergencyContactForm]) -> 
 
 
 def check_elder_fields(
-    checks: Checks, form: ElderForm, *, creating: bool, known_region: bool | None = None
+    checks: Checks, form: ElderForm, *, creating: bool, today: date, known_region: bool | None = None
 ) -> dict[str, object]:
     """Everything about an elder's file that needs no database. `known_region` is the caller's
     verdict on the region code when it looked it up already (the import does so in bulk)."""
@@ -95,7 +97,7 @@ def check_elder_fields(
     if creating or form.name is not None:
         values["name"] = checks.text("name", form.name, label="姓名", max_len=32)
     if creating or form.id_card_no is not None:
-        values.update(check_identity(checks, form))
+        values.update(check_identity(checks, form, today))
     if form.phone is not None:
         values["phone"] = checks.parse("phone", parse_mobile, form.phone) if form.phone.strip() else None
     if creating or form.region_code is not None:
@@ -121,7 +123,7 @@ def register_elder(rt: Runtime, principal: Principal, form: ElderForm) -> ElderV
         institution_id = form.institution_id or principal.institution_id or ""
         inst = load_institution(uow, principal, Operation.ELDER_CREATE, institution_id)
         checks = Checks()
-        values = check_elder_fields(checks, form, creating=True)
+        values = check_elder_fields(checks, form, creating=True, today=business_date(rt.clock.now()))
         if values.get("region_code"):
             values["region_code"] = check_region(uow, checks, "region_code", str(values["region_code"]))
         _check_doctor(uow, checks, form.primary_doctor_id)
@@ -145,10 +147,10 @@ def update_elder(
         checks = Checks()
         checks.require("institution_id", form.institution_id in (None, elder.institution_id),
                        "建档机构不能在此修改", code="IMMUTABLE")
-        if form.id_card_no is not None and form.gender is None and form.birth_date is None:
-            # A corrected ID number must agree with the gender and birth date already on file.
-            form = attrs.evolve(form, gender=elder.gender.value, birth_date=elder.birth_date)
-        values = check_elder_fields(checks, form, creating=False)
+        if form.id_card_no is None and (form.gender is not None or form.birth_date is not None):
+            # Gender and birth date follow from the ID number: a change must agree with the one on file.
+            form = attrs.evolve(form, id_card_no=elder.id_card_no)
+        values = check_elder_fields(checks, form, creating=False, today=business_date(rt.clock.now()))
         if form.region_code is not None and values.get("region_code"):
             values["region_code"] = check_region(uow, checks, "region_code", str(values["region_code"]))
         if form.primary_doctor_id is not None:

@@ -41,7 +41,8 @@ def check_region(uow: UnitOfWork, checks: Checks, name: str, raw: str | None) ->
     return code
 
 
-def _check_location(checks: Checks, lng: float | None, lat: float | None) -> GeoPoint | None:
+def check_location(checks: Checks, lng: float | None, lat: float | None) -> GeoPoint | None:
+    """Longitude and latitude come together and within range (or neither comes)."""
     if lng is None and lat is None:
         return None
     if lng is None or lat is None:
@@ -68,7 +69,7 @@ def _fields(uow: UnitOfWork, form: InstitutionForm, checks: Checks, *, creating:
     if form.contact_phone is not None:
         values["contact_phone"] = checks.parse("contact_phone", _contact_phone, form.contact_phone)
     if form.lng is not None or form.lat is not None:
-        values["location"] = _check_location(checks, form.lng, form.lat)
+        values["location"] = check_location(checks, form.lng, form.lat)
     return values
 
 

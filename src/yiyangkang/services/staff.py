@@ -27,7 +27,9 @@ class StaffForm:
     active: bool | None = None
 
 
-def _fields(form: StaffForm, checks: Checks, *, creating: bool) -> dict[str, object]:
+def _fields(form: StaffForm, checks: Checks, current: StaffMember | None = None) -> dict[str, object]:
+    """Validated values for the fields the form sets; `current` is the member being changed, if any."""
+    creating = current is None
     values: dict[str, object] = {}
     if creating or form.name is not None:
         values["name"] = checks.text("name", form.name, label="姓名", max_len=32)
@@ -40,8 +42,10 @@ def _fields(form: StaffForm, checks: Checks, *, creating: bool) -> dict[str, obj
                                            required=False)
     if form.active is not None:
         values["active"] = form.active
-    profession = values.get("profession")
-    if creating and profession in (Profession.DOCTOR, Profession.NURSE) and not values.get("license_no"):
+    # Doctors and nurses need a licence, whether hired as such or changed into one.
+    profession = values.get("profession", current.profession if current else None)
+    license_no = values.get("license_no", current.license_no if current else None)
+    if profession in (Profession.DOCTOR, Profession.NURSE) and not license_no:
         checks.fail("license_no", "医生、护士须填写执业证书编号", code="REQUIRED")
     return values
 
@@ -50,7 +54,7 @@ def hire_staff(rt: Runtime, principal: Principal, form: StaffForm) -> StaffView:
     with rt.uow() as uow:
         checks = Checks()
         institution_id = form.institution_id or principal.institution_id or ""
-        values = _fields(form, checks, creating=True)
+        values = _fields(form, checks)
         checks.done()
         inst = load_institution(uow, principal, Operation.STAFF_WRITE, institution_id)
         member = StaffMember(id=rt.ids.new_id(), institution_id=inst.id, created_at=rt.clock.now(),
@@ -69,7 +73,7 @@ def update_staff(
         checks = Checks()
         checks.require("institution_id", form.institution_id in (None, member.institution_id),
                        "员工调动请办理离职后重新入职", code="IMMUTABLE")
-        values = _fields(form, checks, creating=False)
+        values = _fields(form, checks, member)
         checks.done()
         member.expect_version(expected_version)
         if member.change(values, principal.actor, rt.clock.now()):
