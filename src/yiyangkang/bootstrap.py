@@ -3,8 +3,9 @@ and shells reach the adapters only through this module."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import csv
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from attrs import define, field
@@ -42,8 +43,6 @@ class Container:
 
     @property
     def lockout(self) -> LockoutPolicy:
-        from datetime import timedelta
-
         return LockoutPolicy(self.settings.lockout_threshold, timedelta(minutes=self.settings.lockout_minutes))
 
     def check_health(self) -> None:
@@ -87,8 +86,6 @@ REGIONS_CSV = Path(__file__).parent / "adapters" / "seed" / "regions_guangdong.c
 
 def read_region_file(path: Path = REGIONS_CSV) -> list[Region]:
     """Regions from a `code,name,level,parent_code` CSV (the bundled Guangdong/Guangzhou list by default)."""
-    import csv
-
     with path.open(encoding="utf-8", newline="") as fh:
         return [
             Region(code=r["code"], name=r["name"], level=RegionLevel(r["level"]), parent_code=r["parent_code"] or None)
@@ -97,12 +94,3 @@ def read_region_file(path: Path = REGIONS_CSV) -> list[Region]:
 
 
 __all__ = ["Container", "Sheet", "UnreadableFile", "build", "read_region_file", "read_sheet", "write_sheet"]
-
-
-@contextmanager
-def container_from_env() -> Iterator[Container]:
-    container = build()
-    try:
-        yield container
-    finally:
-        container.dispose()
