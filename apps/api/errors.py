@@ -73,6 +73,11 @@ def http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return problem(status, f"HTTP_{status}", exc.detail or "请求无法处理", exc.extra or None)
 
 
+def undecodable_body(_request: Request[Any, Any, Any], _exc: UnicodeDecodeError) -> Response[dict[str, Any]]:
+    """A body in GBK or other non-UTF-8 bytes: the client's mistake, not ours."""
+    return problem(HTTP_400_BAD_REQUEST, "REQUEST_MALFORMED", "请求内容无法解析", {"reason": "请求体须为 UTF-8 编码"})
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(HTTP_500_INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "服务器内部错误，请稍后重试")
@@ -81,5 +86,6 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 EXCEPTION_HANDLERS: dict[type[Exception] | int, Any] = {
     DomainError: domain_error,
     HTTPException: http_error,
+    UnicodeDecodeError: undecodable_body,
     Exception: unexpected_error,
 }

@@ -50,6 +50,9 @@ def login(rt: Runtime, login_name: str, password: str) -> LoginResult:
         now = rt.clock.now()
         account.release_expired_lock(now)
         if account.status is AccountStatus.DISABLED:
+            # Only the owner, who knows the password, learns that the account is disabled.
+            if not rt.hasher.verify(account.password_hash, password):
+                raise AuthenticationFailed()
             raise AuthenticationFailed("账号已停用，请联系管理员", code="AUTH_ACCOUNT_DISABLED")
         if account.is_locked_at(now):
             _locked(account)

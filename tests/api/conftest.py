@@ -1,0 +1,124 @@
+"""Fixtures for the REST API tests: a SQLite-backed world served by the Litestar app.
+
+- `api` (module scope): one world per test module, for tests that only read or whose writes touch
+  nothing other tests of the module look at.
+- `fresh_api` (function scope): a world of its own, for tests that change state (lockout,
+  password change, disabling an account …).
+
+`login(client, username)` returns the `Authorization` header of a fresh token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from attrs import define
+from litestar.testing import TestClient
+
+from apps.api.app import create_app
+from tests.conftest import REGIONS, FrozenClock, test_settings
+from tests.world import PASSWORD, World, build_world
+from yiyangkang.adapters.sqlalchemy import migrate
+from yiyangkang.bootstrap import Container, build
+from yiyangkang.services.regions import load_regions
+
+ERROR_KEYS = {"code", "message", "details"}
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Litestar 2.2x warns about the handlers' inferred-parameter style each time an app is built;
+    that is the app's business, not these tests', so keep it out of their report."""
+    quiet = pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning")
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(quiet)
+
+
+@define
+class Api:
+    """A running app over its own database, the world in it, and the clock it reads."""
+
+    client: TestClient[Any]
+    world: World
+    clock: FrozenClock
+    rt: Container
+
+    def headers(self, username: str, password: str = PASSWORD) -> dict[str, str]:
+        return login(self.client, username, password)
+
+
+def login(client: TestClient[Any], username: str, password: str = PASSWORD) -> dict[str, str]:
+    """Log in through the API; the bearer header for the new token."""
+    response = client.post("/api/v1/auth/login", json={"login": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is an error of `status` in the API's one shape; returns the body."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == ERROR_KEYS, body
+    assert isinstance(body["code"], str)
+    assert body["code"]
+    if code is not None:
+        assert body["code"] == code, body
+    return body
+
+
+def error_fields(response: Any) -> set[str]:
+    """The fields named by a field-level 422."""
+    body = assert_error(response, 422)
+    return {d["field"] for d in body["details"]}
+
+
+def field_error(response: Any, field: str) -> dict[str, Any]:
+    body = assert_error(response, 422)
+    found = [d for d in body["details"] if d["field"] == field]
+    assert found, body
+    return found[0]
+
+
+def make_api(db_file: Path) -> Iterator[Api]:
+    clock = FrozenClock()
+    container = build(test_settings(f"sqlite:///{db_file}"), clock=clock)
+    assert container.engine is not None
+    migrate.upgrade(container.engine)
+    load_regions(container, REGIONS)
+    world = build_world(container)
+    try:
+        with TestClient(app=create_app(container)) as client:
+            yield Api(client=client, world=world, clock=clock, rt=container)
+    finally:
+        container.dispose()
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Api]:
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    yield from make_api(tmp_path_factory.mktemp(f"api-{name}") / "api.db")
+
+
+@pytest.fixture
+def fresh_api(tmp_path: Path) -> Iterator[Api]:
+    yield from make_api(tmp_path / "api.db")
+
+
+@pytest.fixture(scope="module")
+def client(api: Api) -> TestClient[Any]:
+    return api.client
+
+
+@pytest.fixture(scope="module")
+def world(api: Api) -> World:
+    return api.world
+
+
+@pytest.fixture(scope="module")
+def as_user(api: Api) -> dict[str, dict[str, str]]:
+    """Bearer headers of every world account, logged in once per module."""
+    return {username: login(api.client, username) for username in api.world.accounts}
