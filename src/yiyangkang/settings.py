@@ -37,7 +37,6 @@ class Settings:
     # Argon2 cost; tests lower it to keep the suite fast.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
-    max_page_size: int = 100
 
     @property
     def is_production(self) -> bool:
@@ -82,7 +81,6 @@ class Settings:
             lockout_minutes=number("LOCKOUT_MINUTES", default.lockout_minutes),
             argon2_time_cost=number("ARGON2_TIME_COST", default.argon2_time_cost),
             argon2_memory_kib=number("ARGON2_MEMORY_KIB", default.argon2_memory_kib),
-            max_page_size=number("MAX_PAGE_SIZE", default.max_page_size),
         )
         settings.check()
         return settings

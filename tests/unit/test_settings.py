@@ -56,7 +56,6 @@ def test_values_are_read() -> None:
             "YYK_TOKEN_TTL_MINUTES": "30",
             "YYK_LOCKOUT_THRESHOLD": "3",
             "YYK_LOCKOUT_MINUTES": "5",
-            "YYK_MAX_PAGE_SIZE": "50",
             "YYK_PII_KEY": PROD_KEY,
         }
     )
@@ -66,7 +65,6 @@ def test_values_are_read() -> None:
     assert settings.token_ttl == timedelta(minutes=30)
     assert settings.lockout_threshold == 3
     assert settings.lockout_minutes == 5
-    assert settings.max_page_size == 50
     assert settings.pii_key == base64.b64decode(PROD_KEY)
 
 
