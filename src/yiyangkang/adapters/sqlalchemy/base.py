@@ -13,6 +13,7 @@ from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.errors import ConcurrentUpdate, Conflict
 from yiyangkang.domain.kernel.events import Aggregate
 from yiyangkang.domain.kernel.paging import Page, PageRequest
+from yiyangkang.domain.orgs.institutions import GeoPoint
 from yiyangkang.ports.security import PiiVault
 
 A = TypeVar("A", bound=Aggregate)
@@ -140,3 +141,15 @@ def keyword_clause(keyword: str | None, *columns: Any) -> ColumnElement[bool]:
     pattern = keyword.strip()
     return or_(*(c.contains(pattern, autoescape=True) for c in columns))
 
+
+def point_of(row: Any) -> GeoPoint | None:
+    return GeoPoint(lng=row.lng, lat=row.lat) if row.lng is not None and row.lat is not None else None
+
+
+def lnglat(point: GeoPoint | None) -> dict[str, float | None]:
+    return {"lng": point.lng if point else None, "lat": point.lat if point else None}
+
+
+def common_columns(item: Any) -> dict[str, Any]:
+    """Columns every aggregate row has."""
+    return {"id": item.id, "version": item.version, "created_at": item.created_at}
