@@ -1,9 +1,12 @@
 """`create_app()`: the Litestar application factory."""
 
 import logging
+from typing import Any
+from urllib.parse import unquote
 
-from litestar import Litestar, get
+from litestar import Litestar, Request, get
 from litestar.di import Provide
+from litestar.exceptions import ValidationException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -38,6 +41,13 @@ def create_app(container: Container | None = None) -> Litestar:
             raise _Unavailable() from None
         return Health(status="ok", database="ok", revision=current)
 
+    def refuse_control_characters(request: Request[Any, Any, Any]) -> None:
+        """Path and query text reach SQL as parameters; PostgreSQL refuses NUL, so refuse it here."""
+        raw = unquote(request.scope.get("raw_path", b"").decode("latin-1")) + unquote(
+            request.scope.get("query_string", b"").decode("latin-1"))
+        if any(ord(c) < 32 or ord(c) == 127 for c in raw):
+            raise ValidationException("请求地址或参数含有控制字符")
+
     def on_shutdown() -> None:
         if container is None:
             rt.dispose()
@@ -53,6 +63,7 @@ def create_app(container: Container | None = None) -> Litestar:
             "paging": Provide(provide_page, sync_to_thread=False),
         },
         exception_handlers={**EXCEPTION_HANDLERS, _Unavailable: _unavailable},
+        before_request=refuse_control_characters,
         on_app_init=[jwt_auth.on_app_init],
         on_shutdown=[on_shutdown],
         plugins=[AttrsSchemaPlugin()],

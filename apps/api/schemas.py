@@ -16,9 +16,11 @@ from yiyangkang.domain.kernel.paging import Page
 
 T = TypeVar("T")
 
-Id = Annotated[str, Meta(min_length=1, max_length=64)]
-ShortText = Annotated[str, Meta(max_length=256)]
-Secret = Annotated[str, Meta(max_length=128)]
+# No control characters anywhere (PostgreSQL refuses NUL in text; nobody types them on purpose).
+PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
+Id = Annotated[str, Meta(min_length=1, max_length=64, pattern=PRINTABLE)]
+ShortText = Annotated[str, Meta(max_length=256, pattern=PRINTABLE)]
+Secret = Annotated[str, Meta(max_length=128, pattern=PRINTABLE)]
 
 
 class Body(Struct, forbid_unknown_fields=True, kw_only=True):

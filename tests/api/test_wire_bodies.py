@@ -25,7 +25,9 @@ def bodies() -> list[type[schemas.Body]]:
 def values(t: mi.Type) -> st.SearchStrategy[Any]:
     """Values of a msgspec type, honouring its length limits."""
     if isinstance(t, mi.StrType):
-        return st.text(min_size=t.min_length or 0, max_size=min(t.max_length or 40, 40))
+        assert t.pattern in (None, schemas.PRINTABLE), f"no strategy for pattern {t.pattern}"
+        printable = st.characters(exclude_categories=("Cc", "Cs"))  # what PRINTABLE admits
+        return st.text(printable, min_size=t.min_length or 0, max_size=min(t.max_length or 40, 40))
     if isinstance(t, mi.IntType):
         return st.integers(min_value=-(2**53), max_value=2**53)
     if isinstance(t, mi.FloatType):

@@ -55,3 +55,20 @@ def test_parallel_wrong_passwords_are_all_counted(world: World) -> None:
     assert account is not None
     assert account.status is AccountStatus.LOCKED
     assert account.failed_logins == 5
+
+
+def test_parallel_first_addresses_leave_exactly_one_default(world: World) -> None:
+    """P-05: two devices adding an elder's first address at once still give one default."""
+    from yiyangkang.services import addresses
+    from yiyangkang.services.addresses import AddressForm
+
+    def add(i: int) -> object:
+        return addresses.add_address(world.rt, operator(), world.elders["B"], AddressForm(
+            region_code="440106", detail=f"五山路{i + 1}号", contact_name="何淑珍", contact_phone="13800000999"))
+
+    results = _race(4, add)
+    assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)]
+    with world.rt.uow() as uow:
+        stored = uow.addresses.for_elder(world.elders["B"])
+    assert len(stored) == len([r for r in results if not isinstance(r, Exception)])
+    assert [a.is_default for a in stored].count(True) == 1

@@ -25,6 +25,12 @@ class Repository(Protocol[A]):
 
     def get(self, ident: str) -> A | None: ...
 
+    def lock(self, ident: str) -> A | None:
+        """Get it and hold it until the unit of work ends, so that concurrent commands on one
+        aggregate queue up (logins counting failures, default addresses). Call it before any other
+        read in the unit of work (on SQLite the lock must come first)."""
+        ...
+
     def save(self, item: A) -> None:
         """Write back a changed aggregate; raises ConcurrentUpdate if it changed meanwhile."""
         ...
@@ -101,23 +107,19 @@ class FamilyLinkRepository(Repository[FamilyLink], Protocol):
 
 
 class AccountRepository(Repository[UserAccount], Protocol):
-    def lock(self, ident: str) -> UserAccount | None:
-        """Get the account and hold its row until the unit of work ends, so that concurrent logins of
-        one account queue up instead of losing each other's failure counts. Call it first in a unit
-        of work (on SQLite the lock must come before any read)."""
-        ...
-
     def by_login(self, login: str) -> UserAccount | None:
         """Find by user name, or by phone number when `login` is one."""
         ...
 
-    def of_family_member(self, family_member_id: str) -> UserAccount | None:
-        """The login of a family member, if one was opened."""
+    def of_person(
+        self, *, staff_id: str | None = None, elder_id: str | None = None, family_member_id: str | None = None
+    ) -> UserAccount | None:
+        """The login opened for this staff member, elder or family member, if any (one per person)."""
         ...
 
     def list(
         self, visibility: Visibility, page: PageRequest, *, role: Role | None = None,
-        keyword: str | None = None,
+        roles: frozenset[Role] | None = None, keyword: str | None = None,
     ) -> Page[UserAccount]: ...
 
 

@@ -55,6 +55,11 @@ def _only_default(uow: UnitOfWork, principal: Principal, keep: Address, rt: Runt
             uow.addresses.save(other)
 
 
+def _hold(uow: UnitOfWork, elder_id: str) -> None:
+    """Address changes of one elder queue up: "first address" and "only one default" hold under races."""
+    uow.elders.lock(elder_id)
+
+
 def list_addresses(rt: Runtime, principal: Principal, elder_id: str) -> list[AddressView]:
     with rt.uow() as uow:
         load_elder(uow, principal, Operation.ADDRESS_READ, elder_id)
@@ -63,6 +68,7 @@ def list_addresses(rt: Runtime, principal: Principal, elder_id: str) -> list[Add
 
 def add_address(rt: Runtime, principal: Principal, elder_id: str, form: AddressForm) -> AddressView:
     with rt.uow() as uow:
+        _hold(uow, elder_id)
         load_elder(uow, principal, Operation.ADDRESS_WRITE, elder_id)
         existing = uow.addresses.for_elder(elder_id)
         checks = Checks()
@@ -83,6 +89,7 @@ def add_address(rt: Runtime, principal: Principal, elder_id: str, form: AddressF
 
 
 def _load(uow: UnitOfWork, principal: Principal, elder_id: str, address_id: str) -> Address:
+    _hold(uow, elder_id)
     load_elder(uow, principal, Operation.ADDRESS_WRITE, elder_id)
     address = uow.addresses.get(address_id)
     if address is None or address.elder_id != elder_id:

@@ -17,7 +17,8 @@ from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AccountView
 
 # Verified against when the login names nobody, so that a wrong user name costs the same time as a
-# wrong password and answers the same way (no user enumeration).
+# wrong password. (The remaining-attempts hint and the lock notice do tell that an account exists: a
+# deliberate trade for elders locked out by mistyping; see the closing note of issue 2.)
 _DUMMY_PASSWORD = "not-a-real-password-0"
 _dummy_hashes: dict[int, str] = {}
 
@@ -64,6 +65,8 @@ def login(rt: Runtime, login_name: str, password: str) -> LoginResult:
                 _locked(account)
             left = rt.lockout.threshold - account.failed_logins
             raise AuthenticationFailed(f"账号或密码错误，再错{left}次将锁定账号", details={"attempts_left": left})
+        if _staff_gone(uow, account):
+            raise AuthenticationFailed("该员工已离职，账号不可用", code="AUTH_ACCOUNT_DISABLED")
         account.login_succeeded(now)
         if rt.hasher.needs_rehash(account.password_hash):
             account.password_hash = rt.hasher.hash(password)
@@ -78,6 +81,14 @@ def _locked(account: UserAccount) -> None:
         f"密码错误次数过多，账号已锁定至{until}", code="AUTH_ACCOUNT_LOCKED",
         details={"locked_until": account.locked_until.isoformat() if account.locked_until else None},
     )
+
+
+def _staff_gone(uow: UnitOfWork, account: UserAccount) -> bool:
+    """A staff login lives only as long as the person works there (员工离职即失去访问权)."""
+    if account.role is not Role.STAFF:
+        return False
+    member = uow.staff.get(account.staff_id or "")
+    return member is None or not member.active
 
 
 def principal_of(uow: UnitOfWork, account: UserAccount) -> Principal:
@@ -105,6 +116,8 @@ def resolve_principal(rt: Runtime, account_id: str, token_version: int) -> Princ
         if account is None or account.token_version != token_version:
             return None
         if account.status is AccountStatus.DISABLED or account.is_locked_at(rt.clock.now()):
+            return None
+        if _staff_gone(uow, account):
             return None
         return principal_of(uow, account)
 

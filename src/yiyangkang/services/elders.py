@@ -24,7 +24,14 @@ from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.orgs.staff import Profession
 from yiyangkang.ports.uow import UnitOfWork
-from yiyangkang.services.access import allows, elder_target, load_elder, load_institution, visibility
+from yiyangkang.services.access import (
+    allows,
+    elder_target,
+    load_elder,
+    load_institution,
+    owner_target,
+    visibility,
+)
 from yiyangkang.services.institutions import check_region
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import ElderView
@@ -110,11 +117,15 @@ def check_elder_fields(
     return values
 
 
-def _check_doctor(uow: UnitOfWork, checks: Checks, doctor_id: str | None) -> None:
+def _check_doctor(uow: UnitOfWork, principal: Principal, checks: Checks, doctor_id: str | None) -> None:
+    """An active doctor the caller may see; anything else, existing elsewhere or not, reads the same."""
     if doctor_id:
         doctor = uow.staff.get(doctor_id)
-        checks.require("primary_doctor_id", doctor is not None and doctor.profession is Profession.DOCTOR,
-                       "家庭医生不存在", code="UNKNOWN_DOCTOR")
+        ok = (
+            doctor is not None and doctor.active and doctor.profession is Profession.DOCTOR
+            and allows(principal, Operation.STAFF_READ, owner_target(uow, doctor.institution_id))
+        )
+        checks.require("primary_doctor_id", ok, "家庭医生不存在", code="UNKNOWN_DOCTOR")
 
 
 def register_elder(rt: Runtime, principal: Principal, form: ElderForm) -> ElderView:
@@ -126,7 +137,7 @@ def register_elder(rt: Runtime, principal: Principal, form: ElderForm) -> ElderV
         values = check_elder_fields(checks, form, creating=True, today=business_date(rt.clock.now()))
         if values.get("region_code"):
             values["region_code"] = check_region(uow, checks, "region_code", str(values["region_code"]))
-        _check_doctor(uow, checks, form.primary_doctor_id)
+        _check_doctor(uow, principal, checks, form.primary_doctor_id)
         checks.done()
         if uow.elders.by_id_card(str(values["id_card_no"])):
             raise Conflict("该身份证号已建档", code="ELDER_ID_CARD_TAKEN")
@@ -154,7 +165,7 @@ def update_elder(
         if form.region_code is not None and values.get("region_code"):
             values["region_code"] = check_region(uow, checks, "region_code", str(values["region_code"]))
         if form.primary_doctor_id is not None:
-            _check_doctor(uow, checks, form.primary_doctor_id)
+            _check_doctor(uow, principal, checks, form.primary_doctor_id)
             values["primary_doctor_id"] = form.primary_doctor_id or None
         checks.done()
         elder.expect_version(expected_version)

@@ -30,7 +30,7 @@ def list_family(rt: Runtime, principal: Principal, elder_id: str) -> list[Family
         for link in uow.family_links.for_elder(elder_id):
             member = uow.family_members.get(link.family_member_id)
             if member is not None:
-                has_account = uow.accounts.of_family_member(member.id) is not None
+                has_account = uow.accounts.of_person(family_member_id=member.id) is not None
                 views.append(FamilyLinkView.of(link, member, has_account, reveal))
         return views
 
@@ -49,6 +49,8 @@ def link_family(rt: Runtime, principal: Principal, elder_id: str, form: FamilyLi
         assert relation is not None
         now = rt.clock.now()
         member = uow.family_members.by_phone(phone)
+        # A member registered through another elder keeps their name; this caller learns it only masked.
+        known_before = member is not None
         if member is None:
             member = FamilyMember(id=rt.ids.new_id(), name=name, phone=phone, created_at=now)
             member.record_created(principal.actor, now, name="registered")
@@ -60,7 +62,8 @@ def link_family(rt: Runtime, principal: Principal, elder_id: str, form: FamilyLi
         link.record_created(principal.actor, now, name="linked")
         uow.family_links.add(link)
         uow.commit()
-        return FamilyLinkView.of(link, member, uow.accounts.of_family_member(member.id) is not None, reveal=True)
+        has_account = uow.accounts.of_person(family_member_id=member.id) is not None
+        return FamilyLinkView.of(link, member, has_account and not known_before, reveal=not known_before)
 
 
 def unlink_family(rt: Runtime, principal: Principal, elder_id: str, link_id: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from attrs import frozen
 
 from yiyangkang.domain.identity.policy import Operation, Scope, within
@@ -78,9 +80,10 @@ def _contact_phone(raw: str) -> str:
     try:
         return parse_mobile(raw)
     except ValueError:
-        digits = raw.replace("-", "").replace(" ", "")
-        if digits.isdigit() and 7 <= len(digits) <= 12:
-            return raw.strip()
+        parts = [p for p in re.split(r"[\s-]+", raw.strip()) if p]
+        digits = "".join(parts)
+        if digits.isascii() and digits.isdigit() and 7 <= len(digits) <= 12:
+            return "-".join(parts)  # 020-83456789, whatever spacing was typed
         raise ValueError("联系电话格式不正确") from None
 
 

@@ -101,7 +101,7 @@ class ElderView:
     name: str
     gender: str
     gender_label: str
-    birth_date: date
+    birth_date: date | None  # masked views keep the age only: the date would complete a masked ID number
     age: int
     id_card_no: str | None
     phone: str | None
@@ -116,7 +116,7 @@ class ElderView:
     def of(cls, e: Elder, today: date, reveal: bool = False) -> ElderView:
         return cls(
             id=e.id, institution_id=e.institution_id, name=e.name,
-            gender=e.gender.value, gender_label=GENDER_LABELS[e.gender], birth_date=e.birth_date,
+            gender=e.gender.value, gender_label=GENDER_LABELS[e.gender], birth_date=e.birth_date if reveal else None,
             age=age_on(e.birth_date, today),
             id_card_no=e.id_card_no if reveal else mask_id_card(e.id_card_no),
             phone=_phone(e.phone, reveal), region_code=e.region_code,

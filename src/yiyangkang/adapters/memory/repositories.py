@@ -59,6 +59,9 @@ class MemoryRepository(Generic[A]):
         item = self.rows.get(ident)
         return None if item is None else copy.deepcopy(item)
 
+    def lock(self, ident: str) -> A | None:
+        return self.get(ident)  # one thread per store in tests: nothing to wait for
+
     def save(self, item: A) -> None:
         current = self.rows.get(item.id)
         stored = self.committed.get(item.id)  # what other units of work have committed meanwhile
@@ -247,13 +250,19 @@ class MemoryAccountRepository(MemoryRepository[UserAccount]):
     unique = (
         (lambda a: a.username, "ACCOUNT_USERNAME_TAKEN", "用户名已被使用"),
         (lambda a: a.phone, "ACCOUNT_PHONE_TAKEN", "该手机号已绑定其他账号"),
+        (lambda a: a.staff_id, "ACCOUNT_EXISTS_FOR_PERSON", "此人已开通账号"),
+        (lambda a: a.elder_id, "ACCOUNT_EXISTS_FOR_PERSON", "此人已开通账号"),
+        (lambda a: a.family_member_id, "ACCOUNT_EXISTS_FOR_PERSON", "此人已开通账号"),
     )
 
-    def lock(self, ident: str) -> UserAccount | None:
-        return self.get(ident)
+    def of_person(
+        self, *, staff_id: str | None = None, elder_id: str | None = None, family_member_id: str | None = None
+    ) -> UserAccount | None:
+        def matches(a: UserAccount) -> bool:
+            return bool((staff_id and a.staff_id == staff_id) or (elder_id and a.elder_id == elder_id)
+                        or (family_member_id and a.family_member_id == family_member_id))
 
-    def of_family_member(self, family_member_id: str) -> UserAccount | None:
-        return next((a for a in self._all() if a.family_member_id == family_member_id), None)
+        return next((a for a in self._all() if matches(a)), None)
 
     def by_login(self, login: str) -> UserAccount | None:
         found = next((a for a in self._all() if a.username == login), None)
@@ -267,7 +276,7 @@ class MemoryAccountRepository(MemoryRepository[UserAccount]):
 
     def list(
         self, visibility: Visibility, page: PageRequest, *, role: Role | None = None,
-        keyword: str | None = None,
+        roles: frozenset[Role] | None = None, keyword: str | None = None,
     ) -> Page[UserAccount]:
         items = [
             a for a in self._all()
@@ -275,7 +284,7 @@ class MemoryAccountRepository(MemoryRepository[UserAccount]):
                 Target(institution_id=a.institution_id, institution_path=self._path(a.institution_id),
                        elder_id=a.elder_id, account_id=a.id)
             )
-            and (role is None or a.role is role) and _has(keyword, a.username)
+            and (role is None or a.role is role) and (roles is None or a.role in roles) and _has(keyword, a.username)
         ]
         return _page(_newest_first(items), page)
 

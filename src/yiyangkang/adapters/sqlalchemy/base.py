@@ -70,6 +70,18 @@ class SqlRepository(Generic[A]):
         row = self.conn.execute(select(self.table).where(self.table.c.id == ident)).first()
         return None if row is None else self.from_row(row)
 
+    def lock(self, ident: str) -> A | None:
+        """`get`, holding the row until the unit of work ends: concurrent commands on one aggregate
+        queue here. Call it before any read in the unit of work (SQLite's lock must come first)."""
+        c = self.table.c
+        if self.conn.dialect.name == "sqlite":
+            # SQLite has no SELECT … FOR UPDATE: a no-op write takes the database's write lock.
+            self.conn.execute(self.table.update().where(c.id == ident).values(version=c.version))
+            row = self.conn.execute(select(self.table).where(c.id == ident)).first()
+        else:
+            row = self.conn.execute(select(self.table).where(c.id == ident).with_for_update()).first()
+        return None if row is None else self.from_row(row)
+
     def save(self, item: A) -> None:
         values = self.to_row(item)
         values["version"] = item.version + 1

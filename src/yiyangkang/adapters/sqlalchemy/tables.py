@@ -186,9 +186,10 @@ accounts = Table(
     Column("password_hash", String(256), nullable=False),
     Column("role", String(32), nullable=False),
     Column("institution_id", String(36), ForeignKey("institutions.id"), nullable=True, index=True),
-    Column("staff_id", String(36), ForeignKey("staff.id"), nullable=True),
-    Column("elder_id", String(36), ForeignKey("elders.id"), nullable=True),
-    Column("family_member_id", String(36), ForeignKey("family_members.id"), nullable=True),
+    # One login per person (NULLs do not clash).
+    Column("staff_id", String(36), ForeignKey("staff.id"), nullable=True, unique=True),
+    Column("elder_id", String(36), ForeignKey("elders.id"), nullable=True, unique=True),
+    Column("family_member_id", String(36), ForeignKey("family_members.id"), nullable=True, unique=True),
     Column("status", String(16), nullable=False),
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", UtcDateTime(), nullable=True),

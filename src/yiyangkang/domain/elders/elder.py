@@ -40,6 +40,7 @@ class Elder(Aggregate):
     kind = "elder"
     masked_fields = {
         "id_card_no": mask_id_card,
+        "birth_date": lambda d: d[:4] if d else d,  # the full date would complete the masked ID number
         "phone": mask_phone,
         "emergency_contacts": lambda cs: [
             {"name": mask_name(c["name"]), "phone": mask_phone(c["phone"]), "relation": c["relation"]}

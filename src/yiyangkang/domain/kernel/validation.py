@@ -45,6 +45,9 @@ class Checks:
             if required:
                 self.fail(name, f"请填写{label}", code="REQUIRED")
             return None
+        if any(ord(c) < 32 or ord(c) == 127 for c in cleaned):
+            self.fail(name, f"{label}含有不可见的控制字符", code="CONTROL_CHARACTER")
+            return None
         if len(cleaned) > max_len:
             self.fail(name, f"{label}不能超过{max_len}个字", code="TOO_LONG")
             return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from yiyangkang.adapters.sqlalchemy import tables as t
 from yiyangkang.adapters.sqlalchemy.base import (
@@ -22,7 +22,10 @@ from yiyangkang.domain.kernel.paging import Page, PageRequest
 class SqlAccountRepository(SqlRepository[UserAccount]):
     table = t.accounts
     conflicts = {"username": ("ACCOUNT_USERNAME_TAKEN", "用户名已被使用"),
-                 "phone_hash": ("ACCOUNT_PHONE_TAKEN", "该手机号已绑定其他账号")}
+                 "phone_hash": ("ACCOUNT_PHONE_TAKEN", "该手机号已绑定其他账号"),
+                 "staff_id": ("ACCOUNT_EXISTS_FOR_PERSON", "此人已开通账号"),
+                 "elder_id": ("ACCOUNT_EXISTS_FOR_PERSON", "此人已开通账号"),
+                 "family_member_id": ("ACCOUNT_EXISTS_FOR_PERSON", "此人已开通账号")}
 
     def to_row(self, a: UserAccount) -> dict[str, Any]:
         return {
@@ -45,18 +48,15 @@ class SqlAccountRepository(SqlRepository[UserAccount]):
             last_login_at=r.last_login_at, created_at=r.created_at,
         )
 
-    def lock(self, ident: str) -> UserAccount | None:
+    def of_person(
+        self, *, staff_id: str | None = None, elder_id: str | None = None, family_member_id: str | None = None
+    ) -> UserAccount | None:
         c = self.table.c
-        if self.conn.dialect.name == "sqlite":
-            # SQLite has no SELECT … FOR UPDATE: a no-op write takes the database's write lock.
-            self.conn.execute(self.table.update().where(c.id == ident).values(version=c.version))
-            row = self.conn.execute(select(self.table).where(c.id == ident)).first()
-        else:
-            row = self.conn.execute(select(self.table).where(c.id == ident).with_for_update()).first()
-        return None if row is None else self.from_row(row)
-
-    def of_family_member(self, family_member_id: str) -> UserAccount | None:
-        row = self.conn.execute(select(self.table).where(self.table.c.family_member_id == family_member_id)).first()
+        wanted = [col == v for col, v in ((c.staff_id, staff_id), (c.elder_id, elder_id),
+                                          (c.family_member_id, family_member_id)) if v]
+        if not wanted:
+            return None
+        row = self.conn.execute(select(self.table).where(or_(*wanted))).first()
         return None if row is None else self.from_row(row)
 
     def by_login(self, login: str) -> UserAccount | None:
@@ -72,7 +72,7 @@ class SqlAccountRepository(SqlRepository[UserAccount]):
 
     def list(
         self, visibility: Visibility, page: PageRequest, *, role: Role | None = None,
-        keyword: str | None = None,
+        roles: frozenset[Role] | None = None, keyword: str | None = None,
     ) -> Page[UserAccount]:
         c, i = self.table.c, t.institutions.c
         stmt = (
@@ -86,4 +86,6 @@ class SqlAccountRepository(SqlRepository[UserAccount]):
         )
         if role is not None:
             stmt = stmt.where(c.role == role.value)
+        if roles is not None:
+            stmt = stmt.where(c.role.in_(sorted(r.value for r in roles)))
         return self._page(self._newest_first(stmt), page)
