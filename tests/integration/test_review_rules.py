@@ -103,3 +103,24 @@ def test_linking_a_known_phone_does_not_reveal_the_registered_name(world: World)
                               FamilyLinkForm(name="张三", phone=phone(300), relation="邻居"))
     assert view.name == "陈**"
     assert view.has_account is False
+
+
+def test_region_filters_take_cities_and_provinces(world: World) -> None:
+    """A city or province code finds everything inside it (its codes share the city's prefix)."""
+    op = operator()
+    for code, expected in (("440000", 4), ("440100", 4), ("440104", 4), ("442000", 0)):
+        assert elders.list_elders(world.rt, op, PageRequest(1, 100), region_code=code).total == expected
+
+
+def test_keyword_search_ignores_case_on_every_backend(world: World) -> None:
+    staff.hire_staff(world.rt, operator(), StaffForm(institution_id=world.inst["A"], name="Maria Lopez",
+                                                     phone=phone(950), profession="service_worker"))
+    found = staff.list_staff(world.rt, operator(), PageRequest(1, 10), keyword="maria")
+    assert [s.name for s in found.items] == ["Maria Lopez"]
+
+
+def test_operators_must_name_the_institution(world: World) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        staff.hire_staff(world.rt, operator(), StaffForm(name="无机构", phone=phone(951), profession="nurse",
+                                                         license_no="202440000001"))
+    assert err.value.errors[0].field == "institution_id"

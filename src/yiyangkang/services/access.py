@@ -13,12 +13,22 @@ from typing import TypeVar
 from yiyangkang.domain.elders.elder import Elder
 from yiyangkang.domain.identity.policy import Operation, Scope, Target, Visibility, scope_for, within
 from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import NotFound, PermissionDenied
+from yiyangkang.domain.kernel.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from yiyangkang.domain.orgs.institutions import Institution
 from yiyangkang.domain.orgs.staff import StaffMember
 from yiyangkang.ports.uow import UnitOfWork
 
 T = TypeVar("T")
+
+
+def institution_of(principal: Principal, op: Operation, given: str | None) -> str:
+    """The institution a new record goes to: the one named, else the caller's own; operators must name
+    one. Callers who may not do `op` at all hear that first (403), not about a missing field."""
+    require(principal, op)
+    chosen = given or principal.institution_id
+    if not chosen:
+        raise ValidationFailed([FieldError("institution_id", "请指定所属机构", code="REQUIRED")])
+    return chosen
 
 
 def require(principal: Principal, op: Operation) -> Scope:

@@ -18,7 +18,7 @@ from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.kernel.validation import Checks
-from yiyangkang.services.access import load_institution
+from yiyangkang.services.access import institution_of, load_institution
 from yiyangkang.services.elders import ElderForm, EmergencyContactForm, check_elder_fields
 from yiyangkang.services.runtime import Runtime
 
@@ -123,8 +123,8 @@ def import_elders(
         return ImportReport(0, 0, tuple(problems), dry_run)
     fields = [COLUMNS.get(h.strip()) for h in header]
     with rt.uow() as uow:
-        inst = load_institution(uow, principal, Operation.ELDER_IMPORT,
-                                institution_id or principal.institution_id or "")
+        target = institution_of(principal, Operation.ELDER_IMPORT, institution_id)
+        inst = load_institution(uow, principal, Operation.ELDER_IMPORT, target)
         known_regions: dict[str, bool] = {}
         today = business_date(rt.clock.now())
         drafts: list[tuple[int, dict[str, object]]] = []  # (row number, checked values)

@@ -27,6 +27,7 @@ from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import (
     allows,
     elder_target,
+    institution_of,
     load_elder,
     load_institution,
     owner_target,
@@ -131,7 +132,7 @@ def _check_doctor(uow: UnitOfWork, principal: Principal, checks: Checks, doctor_
 def register_elder(rt: Runtime, principal: Principal, form: ElderForm) -> ElderView:
     """建档: create an elder's file under an institution in the caller's scope."""
     with rt.uow() as uow:
-        institution_id = form.institution_id or principal.institution_id or ""
+        institution_id = institution_of(principal, Operation.ELDER_CREATE, form.institution_id)
         inst = load_institution(uow, principal, Operation.ELDER_CREATE, institution_id)
         checks = Checks()
         values = check_elder_fields(checks, form, creating=True, today=business_date(rt.clock.now()))

@@ -10,7 +10,7 @@ from yiyangkang.domain.kernel.identifiers import parse_mobile
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.orgs.staff import Profession, StaffMember
-from yiyangkang.services.access import allows, load_institution, load_staff, owner_target, visibility
+from yiyangkang.services.access import allows, institution_of, load_institution, load_staff, owner_target, visibility
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import StaffView
 
@@ -53,7 +53,7 @@ def _fields(form: StaffForm, checks: Checks, current: StaffMember | None = None)
 def hire_staff(rt: Runtime, principal: Principal, form: StaffForm) -> StaffView:
     with rt.uow() as uow:
         checks = Checks()
-        institution_id = form.institution_id or principal.institution_id or ""
+        institution_id = institution_of(principal, Operation.STAFF_WRITE, form.institution_id)
         values = _fields(form, checks)
         checks.done()
         inst = load_institution(uow, principal, Operation.STAFF_WRITE, institution_id)

@@ -17,7 +17,7 @@ from yiyangkang.domain.kernel.events import Aggregate, DomainEvent
 from yiyangkang.domain.kernel.identifiers import parse_mobile
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.orgs.institutions import Institution, InstitutionType
-from yiyangkang.domain.orgs.regions import Region, RegionLevel
+from yiyangkang.domain.orgs.regions import Region, RegionLevel, region_prefix
 from yiyangkang.domain.orgs.staff import Profession, StaffMember
 
 A = TypeVar("A", bound=Aggregate)
@@ -35,7 +35,8 @@ def _newest_first(items: Iterable[A]) -> list[A]:
 
 
 def _has(keyword: str | None, *texts: str | None) -> bool:
-    return not keyword or any(keyword.strip() in (t or "") for t in texts)
+    """Case-insensitive containment, as `keyword_clause` does in SQL."""
+    return not keyword or any(keyword.strip().lower() in (t or "").lower() for t in texts)
 
 
 class MemoryRepository(Generic[A]):
@@ -92,9 +93,11 @@ class MemoryRepository(Generic[A]):
         self.changes.clear()
 
     def _check_unique(self, item: A) -> None:
+        # Against this unit of work's rows and what others committed meanwhile, as a unique index would.
+        others = [*self.rows.values(), *(o for i, o in self.committed.items() if i not in self.changes)]
         for key, code, message in self.unique:
             value = key(item)
-            if value is not None and any(o.id != item.id and key(o) == value for o in self.rows.values()):
+            if value is not None and any(o.id != item.id and key(o) == value for o in others):
                 raise Conflict(message, code=code)
 
     def _path(self, institution_id: str | None) -> str | None:
@@ -155,7 +158,7 @@ class MemoryInstitutionRepository(MemoryRepository[Institution]):
         region_code: str | None = None, type: InstitutionType | None = None,
         parent_id: str | None = None,
     ) -> Page[Institution]:
-        prefix = (region_code or "").rstrip("0") or (region_code or "")
+        prefix = region_prefix(region_code) if region_code else ""
         items = [
             i for i in self._all()
             if visibility.admits(Target(institution_id=i.id, institution_path=i.path))
@@ -205,7 +208,7 @@ class MemoryElderRepository(MemoryRepository[Elder]):
             if visibility.admits(
                 Target(institution_id=e.institution_id, institution_path=self._path(e.institution_id), elder_id=e.id)
             )
-            and _has(keyword, e.name) and e.region_code.startswith(region_code or "")
+            and _has(keyword, e.name) and e.region_code.startswith(region_prefix(region_code) if region_code else "")
             and (not institution_id or e.institution_id == institution_id)
         ]
         return _page(_newest_first(items), page)

@@ -151,7 +151,7 @@ def keyword_clause(keyword: str | None, *columns: Any) -> ColumnElement[bool]:
     if not keyword:
         return true()
     pattern = keyword.strip()
-    return or_(*(c.contains(pattern, autoescape=True) for c in columns))
+    return or_(*(c.icontains(pattern, autoescape=True) for c in columns))
 
 
 def point_of(row: Any) -> GeoPoint | None:

@@ -11,13 +11,13 @@ from typing import Any
 from attrs import define
 
 from yiyangkang.domain.kernel.events import Aggregate
-from yiyangkang.domain.kernel.masking import mask_phone
+from yiyangkang.domain.kernel.masking import mask_name, mask_phone
 
 
 @define(slots=False, kw_only=True)
 class FamilyMember(Aggregate):
     kind = "family_member"
-    masked_fields = {"phone": mask_phone}
+    masked_fields = {"phone": mask_phone, "name": mask_name}
 
     name: str
     phone: str

@@ -22,6 +22,16 @@ REGION_LEVEL_LABELS = {
 }
 
 
+def region_prefix(code: str) -> str:
+    """The code prefix shared by everything inside a region: 440000 → 44, 440100 → 4401, 442000 (a city
+    without districts) → 4420, 440104 → 440104, a street's 9 digits → itself."""
+    if len(code) == 6 and code.endswith("0000"):
+        return code[:2]
+    if len(code) == 6 and code.endswith("00"):
+        return code[:4]
+    return code
+
+
 @frozen
 class Region:
     """One region. Reference data: loaded from the national code list, not edited by users."""

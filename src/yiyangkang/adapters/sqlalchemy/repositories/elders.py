@@ -21,6 +21,7 @@ from yiyangkang.domain.elders.elder import Elder, EmergencyContact, Gender
 from yiyangkang.domain.elders.family import FamilyLink, FamilyMember
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.paging import Page, PageRequest
+from yiyangkang.domain.orgs.regions import region_prefix
 
 
 class SqlElderRepository(SqlRepository[Elder]):
@@ -85,7 +86,7 @@ class SqlElderRepository(SqlRepository[Elder]):
             )
         )
         if region_code:
-            stmt = stmt.where(c.region_code.startswith(region_code))
+            stmt = stmt.where(c.region_code.startswith(region_prefix(region_code), autoescape=True))
         if institution_id:
             stmt = stmt.where(c.institution_id == institution_id)
         return self._page(self._newest_first(stmt), page)

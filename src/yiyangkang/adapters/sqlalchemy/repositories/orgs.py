@@ -19,7 +19,7 @@ from yiyangkang.adapters.sqlalchemy.base import (
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.orgs.institutions import Institution, InstitutionType
-from yiyangkang.domain.orgs.regions import Region, RegionLevel
+from yiyangkang.domain.orgs.regions import Region, RegionLevel, region_prefix
 from yiyangkang.domain.orgs.staff import Profession, StaffMember
 
 
@@ -109,7 +109,7 @@ class SqlInstitutionRepository(SqlRepository[Institution]):
             keyword_clause(keyword, c.name, c.address),
         )
         if region_code:
-            stmt = stmt.where(c.region_code.startswith(region_code.rstrip("0") or region_code))
+            stmt = stmt.where(c.region_code.startswith(region_prefix(region_code), autoescape=True))
         if type is not None:
             stmt = stmt.where(c.type == type.value)
         if parent_id is not None:
