@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from sqlalchemy import ColumnElement, Connection, Select, Table, and_, false, func, or_, select, true
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from yiyangkang.adapters.sqlalchemy.tables import institutions
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.errors import ConcurrentUpdate, Conflict
 from yiyangkang.domain.kernel.events import Aggregate
@@ -124,6 +125,22 @@ class SqlRepository(Generic[A]):
         total = self.conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
         rows = self.conn.execute(stmt.limit(page.size).offset(page.offset)).all()
         return Page([self.from_row(r) for r in rows], total, page.page, page.size)
+
+    def _held_by_institutions(
+        self, visibility: Visibility, keyword: str | None, institution_id: str | None, *, is_elder: bool = False
+    ) -> Select[Any]:
+        """Rows that belong to an institution (staff, elders), within `visibility`, by name and holder."""
+        c, i = self.table.c, institutions.c
+        stmt = (
+            select(self.table)
+            .join(institutions, i.id == c.institution_id)
+            .where(
+                visibility_clause(visibility, institution_id=c.institution_id, institution_path=i.path,
+                                  elder_id=c.id if is_elder else None),
+                keyword_clause(keyword, c.name),
+            )
+        )
+        return stmt.where(c.institution_id == institution_id) if institution_id else stmt
 
     def _newest_first(self, stmt: Select[Any]) -> Select[Any]:
         return stmt.order_by(self.table.c.created_at.desc(), self.table.c.id.desc())

@@ -11,10 +11,8 @@ from yiyangkang.adapters.sqlalchemy import tables as t
 from yiyangkang.adapters.sqlalchemy.base import (
     SqlRepository,
     common_columns,
-    keyword_clause,
     lnglat,
     point_of,
-    visibility_clause,
 )
 from yiyangkang.domain.elders.addresses import Address
 from yiyangkang.domain.elders.elder import Elder, EmergencyContact, Gender
@@ -74,21 +72,9 @@ class SqlElderRepository(SqlRepository[Elder]):
         self, visibility: Visibility, page: PageRequest, *, keyword: str | None = None,
         region_code: str | None = None, institution_id: str | None = None,
     ) -> Page[Elder]:
-        c, i = self.table.c, t.institutions.c
-        stmt = (
-            select(self.table)
-            .join(t.institutions, i.id == c.institution_id)
-            .where(
-                visibility_clause(
-                    visibility, institution_id=c.institution_id, institution_path=i.path, elder_id=c.id
-                ),
-                keyword_clause(keyword, c.name),
-            )
-        )
+        stmt = self._held_by_institutions(visibility, keyword, institution_id, is_elder=True)
         if region_code:
-            stmt = stmt.where(c.region_code.startswith(region_prefix(region_code), autoescape=True))
-        if institution_id:
-            stmt = stmt.where(c.institution_id == institution_id)
+            stmt = stmt.where(self.table.c.region_code.startswith(region_prefix(region_code), autoescape=True))
         return self._page(self._newest_first(stmt), page)
 
     def count(self) -> int:

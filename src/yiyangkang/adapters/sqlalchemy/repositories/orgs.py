@@ -138,17 +138,7 @@ class SqlStaffRepository(SqlRepository[StaffMember]):
         self, visibility: Visibility, page: PageRequest, *, institution_id: str | None = None,
         profession: Profession | None = None, keyword: str | None = None,
     ) -> Page[StaffMember]:
-        c, i = self.table.c, t.institutions.c
-        stmt = (
-            select(self.table)
-            .join(t.institutions, i.id == c.institution_id)
-            .where(
-                visibility_clause(visibility, institution_id=c.institution_id, institution_path=i.path),
-                keyword_clause(keyword, c.name),
-            )
-        )
-        if institution_id:
-            stmt = stmt.where(c.institution_id == institution_id)
+        stmt = self._held_by_institutions(visibility, keyword, institution_id)
         if profession is not None:
-            stmt = stmt.where(c.profession == profession.value)
+            stmt = stmt.where(self.table.c.profession == profession.value)
         return self._page(self._newest_first(stmt), page)
