@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
-from attrs import define, field
+from attrs import define
 from sqlalchemy import Engine
 
 from yiyangkang.adapters.files.tabular import Sheet, UnreadableFile, read_sheet, write_sheet
@@ -39,7 +39,6 @@ class Container:
     hasher: PasswordHasher
     vault: PiiVault
     engine: Engine | None = None
-    memory: MemoryStore | None = field(default=None)
 
     @property
     def lockout(self) -> LockoutPolicy:
@@ -76,7 +75,7 @@ def build(
     ports = {"clock": clock or SystemClock(), "ids": UuidV7Generator(), "hasher": hasher, "vault": vault}
     if in_memory:
         store = MemoryStore()
-        return Container(settings, lambda: MemoryUnitOfWork(store), memory=store, **ports)  # type: ignore[arg-type]
+        return Container(settings, lambda: MemoryUnitOfWork(store), **ports)  # type: ignore[arg-type]
     engine = make_engine(settings.database_url)
     return Container(settings, lambda: SqlUnitOfWork(engine, vault), engine=engine, **ports)  # type: ignore[arg-type]
 
