@@ -7,6 +7,7 @@ tests skip only when the server is unreachable *and* CI is not set; under CI=tru
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +51,8 @@ class FrozenClock:
 def test_settings(database_url: str = "sqlite://") -> Settings:
     # Cheap argon2 parameters: the suite hashes hundreds of passwords.
     return Settings(database_url=database_url, argon2_time_cost=1, argon2_memory_kib=1024,
-                    lockout_threshold=5, lockout_minutes=15)
+                    lockout_threshold=5, lockout_minutes=15, files_dir=tempfile.mkdtemp(prefix="yyk-files-"),
+                    notify_outbox="")
 
 
 @pytest.fixture

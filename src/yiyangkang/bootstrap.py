@@ -11,10 +11,14 @@ from pathlib import Path
 from attrs import define
 from sqlalchemy import Engine
 
+from yiyangkang.adapters.files.qr import qr_png
+from yiyangkang.adapters.files.store import LocalFileStore, MemoryFileStore
 from yiyangkang.adapters.files.tabular import Sheet, UnreadableFile, read_sheet, write_sheet
 from yiyangkang.adapters.memory.store import MemoryStore
 from yiyangkang.adapters.memory.uow import MemoryUnitOfWork
+from yiyangkang.adapters.notify.sandbox import SandboxNotifier
 from yiyangkang.adapters.security.passwords import Argon2PasswordHasher
+from yiyangkang.adapters.security.tokens import JwtTokenSigner
 from yiyangkang.adapters.security.vault import AesGcmVault
 from yiyangkang.adapters.sqlalchemy import migrate
 from yiyangkang.adapters.sqlalchemy.engine import make_engine, ping
@@ -23,6 +27,7 @@ from yiyangkang.adapters.system import SystemClock, UuidV7Generator
 from yiyangkang.domain.identity.accounts import LockoutPolicy
 from yiyangkang.domain.orgs.regions import Region, RegionLevel
 from yiyangkang.ports.clock import Clock, IdGenerator
+from yiyangkang.ports.homebed import FileStore, Notifier, TokenSigner
 from yiyangkang.ports.security import PasswordHasher, PiiVault
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.settings import Settings
@@ -38,6 +43,9 @@ class Container:
     ids: IdGenerator
     hasher: PasswordHasher
     vault: PiiVault
+    files: FileStore
+    notifier: Notifier
+    signer: TokenSigner
     engine: Engine | None = None
 
     @property
@@ -72,7 +80,13 @@ def build(
     settings = settings or Settings.from_env()
     vault = AesGcmVault(settings.pii_key, settings.pii_fingerprint_key)
     hasher = Argon2PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib)
-    ports = {"clock": clock or SystemClock(), "ids": UuidV7Generator(), "hasher": hasher, "vault": vault}
+    ports = {
+        "clock": clock or SystemClock(), "ids": UuidV7Generator(), "hasher": hasher, "vault": vault,
+        "files": MemoryFileStore() if in_memory else LocalFileStore(settings.files_dir),
+        # No SMS or WeChat gateway is wired yet: every notice goes to the sandbox outbox.
+        "notifier": SandboxNotifier(settings.notify_outbox or None),
+        "signer": JwtTokenSigner(settings.jwt_secret),
+    }
     if in_memory:
         store = MemoryStore()
         return Container(settings, lambda: MemoryUnitOfWork(store), **ports)  # type: ignore[arg-type]
@@ -92,4 +106,6 @@ def read_region_file(path: Path = REGIONS_CSV) -> list[Region]:
         ]
 
 
-__all__ = ["Container", "Sheet", "UnreadableFile", "build", "read_region_file", "read_sheet", "write_sheet"]
+__all__ = [
+    "Container", "Sheet", "UnreadableFile", "build", "qr_png", "read_region_file", "read_sheet", "write_sheet",
+]

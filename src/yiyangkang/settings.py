@@ -37,6 +37,14 @@ class Settings:
     # Argon2 cost; tests lower it to keep the suite fast.
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
+    # Uploaded files (proof materials, renovation photos) on local disk.
+    files_dir: str = "./var/files"
+    # Where the sandbox notifier records what it would have sent (one JSON object per line).
+    notify_outbox: str = "./var/sandbox/notifications.jsonl"
+    # The address people reach the platform at: QR codes point there.
+    public_url: str = "http://127.0.0.1:8000"
+    # How long an application QR code stays valid.
+    apply_code_days: int = 90
 
     @property
     def is_production(self) -> bool:
@@ -81,6 +89,10 @@ class Settings:
             lockout_minutes=number("LOCKOUT_MINUTES", default.lockout_minutes),
             argon2_time_cost=number("ARGON2_TIME_COST", default.argon2_time_cost),
             argon2_memory_kib=number("ARGON2_MEMORY_KIB", default.argon2_memory_kib),
+            files_dir=text("FILES_DIR", default.files_dir),
+            notify_outbox=text("NOTIFY_OUTBOX", default.notify_outbox),
+            public_url=text("PUBLIC_URL", default.public_url).rstrip("/"),
+            apply_code_days=number("APPLY_CODE_DAYS", default.apply_code_days),
         )
         settings.check()
         return settings

@@ -12,6 +12,20 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from yiyangkang.domain.homebed.assessment import AssessmentScale
+from yiyangkang.domain.homebed.config import RenovationItem, ServiceItem, SubsidyType
+from yiyangkang.ports.homebed import (
+    ApplicationRepository,
+    AssessmentRepository,
+    CatalogRepository,
+    ContractRepository,
+    ExceptionRepository,
+    HomeBedReports,
+    OrderRepository,
+    RenovationTaskRepository,
+    Sequences,
+    SettingsRepository,
+)
 from yiyangkang.ports.repositories import (
     AccountRepository,
     AddressRepository,
@@ -35,6 +49,20 @@ class UnitOfWork(Protocol):
     family_links: FamilyLinkRepository
     accounts: AccountRepository
     audit: AuditLog
+    sequences: Sequences
+    # Home bed (家庭病床)
+    service_items: CatalogRepository[ServiceItem]
+    subsidy_types: CatalogRepository[SubsidyType]
+    renovation_items: CatalogRepository[RenovationItem]
+    scales: CatalogRepository[AssessmentScale]
+    homebed_settings: SettingsRepository
+    applications: ApplicationRepository
+    contracts: ContractRepository
+    assessments: AssessmentRepository
+    homebed_orders: OrderRepository
+    homebed_exceptions: ExceptionRepository
+    renovation_tasks: RenovationTaskRepository
+    homebed_reports: HomeBedReports
 
     def __enter__(self) -> Self: ...
 

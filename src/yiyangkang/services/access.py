@@ -61,7 +61,7 @@ def owner_target(uow: UnitOfWork, institution_id: str, elder_id: str | None = No
     return Target(institution_id=institution_id, institution_path=path, elder_id=elder_id)
 
 
-def _authorized(
+def load_authorized(
     principal: Principal, op: Operation, item: T | None, kind: str, ident: str, target: Callable[[T], Target]
 ) -> T:
     """`item` if it exists and lies in the caller's scope for `op`; otherwise NotFound."""
@@ -73,16 +73,16 @@ def _authorized(
 
 
 def load_institution(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> Institution:
-    return _authorized(principal, op, uow.institutions.get(ident), "机构", ident, institution_target)
+    return load_authorized(principal, op, uow.institutions.get(ident), "机构", ident, institution_target)
 
 
 def load_staff(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> StaffMember:
-    return _authorized(principal, op, uow.staff.get(ident), "员工", ident,
+    return load_authorized(principal, op, uow.staff.get(ident), "员工", ident,
                        lambda m: owner_target(uow, m.institution_id))
 
 
 def load_elder(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> Elder:
-    return _authorized(principal, op, uow.elders.get(ident), "老年人", ident, lambda e: elder_target(uow, e))
+    return load_authorized(principal, op, uow.elders.get(ident), "老年人", ident, lambda e: elder_target(uow, e))
 
 
 def elder_target(uow: UnitOfWork, elder: Elder) -> Target:

@@ -7,8 +7,10 @@ from typing import Protocol
 
 from yiyangkang.domain.identity.accounts import LockoutPolicy
 from yiyangkang.ports.clock import Clock, IdGenerator
+from yiyangkang.ports.homebed import FileStore, Notifier, TokenSigner
 from yiyangkang.ports.security import PasswordHasher
 from yiyangkang.ports.uow import UnitOfWork
+from yiyangkang.settings import Settings
 
 
 class Runtime(Protocol):
@@ -26,3 +28,15 @@ class Runtime(Protocol):
 
     @property
     def lockout(self) -> LockoutPolicy: ...
+
+    @property
+    def files(self) -> FileStore: ...
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    @property
+    def signer(self) -> TokenSigner: ...
+
+    @property
+    def settings(self) -> Settings: ...

@@ -6,6 +6,21 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self
 
+from yiyangkang.adapters.memory.homebed import (
+    MemoryApplications,
+    MemoryAssessments,
+    MemoryContracts,
+    MemoryExceptions,
+    MemoryHomeBedReports,
+    MemoryOrders,
+    MemoryRenovationItems,
+    MemoryRenovationTasks,
+    MemoryScales,
+    MemorySequences,
+    MemoryServiceItems,
+    MemorySettings,
+    MemorySubsidyTypes,
+)
 from yiyangkang.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryAddressRepository,
@@ -18,7 +33,21 @@ from yiyangkang.adapters.memory.repositories import (
     MemoryStaffRepository,
 )
 from yiyangkang.adapters.memory.store import MemoryStore
+from yiyangkang.domain.homebed.assessment import AssessmentScale
+from yiyangkang.domain.homebed.config import RenovationItem, ServiceItem, SubsidyType
 from yiyangkang.domain.kernel.events import Aggregate
+from yiyangkang.ports.homebed import (
+    ApplicationRepository,
+    AssessmentRepository,
+    CatalogRepository,
+    ContractRepository,
+    ExceptionRepository,
+    HomeBedReports,
+    OrderRepository,
+    RenovationTaskRepository,
+    Sequences,
+    SettingsRepository,
+)
 from yiyangkang.ports.repositories import (
     AccountRepository,
     AddressRepository,
@@ -57,9 +86,25 @@ class MemoryUnitOfWork:
         self.family_links: FamilyLinkRepository = MemoryFamilyLinkRepository(w, t, c)
         self.accounts: AccountRepository = MemoryAccountRepository(w, t, c)
         self.audit: AuditLog = MemoryAuditLog(w, t, c)
+        self.sequences: Sequences = MemorySequences(w, t, c)
+        self.service_items: CatalogRepository[ServiceItem] = MemoryServiceItems(w, t, c)
+        self.subsidy_types: CatalogRepository[SubsidyType] = MemorySubsidyTypes(w, t, c)
+        self.renovation_items: CatalogRepository[RenovationItem] = MemoryRenovationItems(w, t, c)
+        self.scales: CatalogRepository[AssessmentScale] = MemoryScales(w, t, c)
+        self.homebed_settings: SettingsRepository = MemorySettings(w, t, c)
+        self.applications: ApplicationRepository = MemoryApplications(w, t, c)
+        self.contracts: ContractRepository = MemoryContracts(w, t, c)
+        self.assessments: AssessmentRepository = MemoryAssessments(w, t, c)
+        self.homebed_orders: OrderRepository = MemoryOrders(w, t, c)
+        self.homebed_exceptions: ExceptionRepository = MemoryExceptions(w, t, c)
+        self.renovation_tasks: RenovationTaskRepository = MemoryRenovationTasks(w, t, c)
+        self.homebed_reports: HomeBedReports = MemoryHomeBedReports(w, t, c)
         self._repositories: list[_Applies] = [
             self.regions, self.institutions, self.staff, self.elders, self.addresses,
-            self.family_members, self.family_links, self.accounts, self.audit,
+            self.family_members, self.family_links, self.accounts, self.audit, self.sequences,
+            self.service_items, self.subsidy_types, self.renovation_items, self.scales, self.homebed_settings,
+            self.applications, self.contracts, self.assessments, self.homebed_orders, self.homebed_exceptions,
+            self.renovation_tasks, self.homebed_reports,
         ]
 
     def __exit__(

@@ -214,3 +214,131 @@ audit_events = Table(
     Column("reason", Text, nullable=False, default=""),
     Index("ix_audit_events_aggregate", "aggregate", "aggregate_id"),
 )
+
+
+# -- Home bed (家庭病床) ---------------------------------------------------------------------------
+# Each aggregate is one row: the columns that queries, scopes and reports need, plus the whole
+# aggregate as a document (`doc`, written by `documents.py`). Applications hold an elder's ID number and
+# phone, so their document is sealed like every other column of personal data.
+
+
+def _document(name: str, *columns: Any, sealed: bool = False) -> Table:
+    return Table(
+        name, metadata, _id(), _version(), *columns,
+        Column("doc", LargeBinary if sealed else JSON, nullable=False), _created(),
+    )
+
+
+def _owner(*, elder: bool = True) -> list[Column[Any]]:
+    cols: list[Column[Any]] = [
+        Column("institution_id", String(36), ForeignKey("institutions.id"), nullable=False, index=True),
+    ]
+    if elder:
+        cols.append(Column("elder_id", String(36), ForeignKey("elders.id"), nullable=False, index=True))
+    return cols
+
+
+sequences = Table(
+    "sequences",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)
+
+hb_service_items = _document(
+    "hb_service_items",
+    Column("name", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False),
+)
+hb_subsidy_types = _document(
+    "hb_subsidy_types",
+    Column("region_code", String(12), ForeignKey("regions.code"), nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("active", Boolean, nullable=False),
+    UniqueConstraint("region_code", "name", name="uq_hb_subsidy_types_region_name"),
+)
+hb_renovation_items = _document(
+    "hb_renovation_items",
+    Column("name", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False),
+)
+hb_scales = _document(
+    "hb_scales",
+    Column("name", String(64), nullable=False, unique=True),
+    Column("active", Boolean, nullable=False),
+)
+hb_settings = _document("hb_settings")
+
+hb_applications = _document(
+    "hb_applications",
+    Column("number", String(20), nullable=False, unique=True),
+    *_owner(elder=False),
+    Column("elder_id", String(36), ForeignKey("elders.id"), nullable=True, index=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("elder_name", String(64), nullable=False),
+    Column("id_card_hash", String(64), nullable=False, index=True),
+    Column("applicant_account_id", String(36), ForeignKey("accounts.id"), nullable=False, index=True),
+    sealed=True,
+)
+
+hb_contracts = _document(
+    "hb_contracts",
+    Column("number", String(20), nullable=False, unique=True),
+    *_owner(),
+    Column("status", String(16), nullable=False, index=True),
+    Column("region_code", String(12), nullable=False),
+    Column("elder_name", String(64), nullable=False),
+    Column("sign_date", Date, nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("expiry_date", Date, nullable=False, index=True),
+    Column("terminated_on", Date, nullable=True),
+    Column("subsidy_type_id", String(36), ForeignKey("hb_subsidy_types.id"), nullable=True),
+    Column("renewed_by_id", String(36), nullable=True),
+)
+
+hb_assessments = _document(
+    "hb_assessments",
+    *_owner(),
+    Column("contract_id", String(36), ForeignKey("hb_contracts.id"), nullable=True, index=True),
+    Column("assessed_on", Date, nullable=False),
+)
+
+hb_orders = _document(
+    "hb_orders",
+    Column("number", String(20), nullable=False, unique=True),
+    *_owner(),
+    Column("contract_id", String(36), ForeignKey("hb_contracts.id"), nullable=False, index=True),
+    Column("region_code", String(12), nullable=False),
+    Column("subsidy_type_id", String(36), ForeignKey("hb_subsidy_types.id"), nullable=True),
+    Column("service_item_id", String(36), ForeignKey("hb_service_items.id"), nullable=False),
+    Column("item_name", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("staff_id", String(36), ForeignKey("staff.id"), nullable=True, index=True),
+    Column("supplementary", Boolean, nullable=False),
+    Column("scheduled_at", UtcDateTime(), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=True),
+    Column("completed_at", UtcDateTime(), nullable=True),
+    Column("price_fen", BigInteger, nullable=False),
+    Column("subsidy_fen", BigInteger, nullable=False),
+    Column("self_pay_fen", BigInteger, nullable=False),
+    # The settlement report reads completed orders by the time they ended; the scan reads open ones.
+    Index("ix_hb_orders_status_completed_at", "status", "completed_at"),
+)
+
+hb_exceptions = _document(
+    "hb_exceptions",
+    *_owner(),
+    Column("order_id", String(36), ForeignKey("hb_orders.id"), nullable=False),
+    Column("type", String(24), nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    UniqueConstraint("order_id", "type", name="uq_hb_exceptions_order_type"),
+)
+
+hb_renovation_tasks = _document(
+    "hb_renovation_tasks",
+    Column("number", String(20), nullable=False, unique=True),
+    *_owner(),
+    Column("contract_id", String(36), ForeignKey("hb_contracts.id"), nullable=False, index=True),
+    Column("staff_id", String(36), ForeignKey("staff.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+)

@@ -11,13 +11,40 @@ from yiyangkang.adapters.sqlalchemy.base import SqlContext
 from yiyangkang.adapters.sqlalchemy.repositories import (
     SqlAccountRepository,
     SqlAddressRepository,
+    SqlApplications,
+    SqlAssessments,
     SqlAuditLog,
+    SqlContracts,
     SqlElderRepository,
+    SqlExceptions,
     SqlFamilyLinkRepository,
     SqlFamilyMemberRepository,
+    SqlHomeBedReports,
     SqlInstitutionRepository,
+    SqlOrders,
     SqlRegionRepository,
+    SqlRenovationItems,
+    SqlRenovationTasks,
+    SqlScales,
+    SqlSequences,
+    SqlServiceItems,
+    SqlSettings,
     SqlStaffRepository,
+    SqlSubsidyTypes,
+)
+from yiyangkang.domain.homebed.assessment import AssessmentScale
+from yiyangkang.domain.homebed.config import RenovationItem, ServiceItem, SubsidyType
+from yiyangkang.ports.homebed import (
+    ApplicationRepository,
+    AssessmentRepository,
+    CatalogRepository,
+    ContractRepository,
+    ExceptionRepository,
+    HomeBedReports,
+    OrderRepository,
+    RenovationTaskRepository,
+    Sequences,
+    SettingsRepository,
 )
 from yiyangkang.ports.repositories import (
     AccountRepository,
@@ -54,6 +81,19 @@ class SqlUnitOfWork:
         self.family_links: FamilyLinkRepository = SqlFamilyLinkRepository(ctx)
         self.accounts: AccountRepository = SqlAccountRepository(ctx)
         self.audit: AuditLog = SqlAuditLog(ctx)
+        self.sequences: Sequences = SqlSequences(ctx)
+        self.service_items: CatalogRepository[ServiceItem] = SqlServiceItems(ctx)
+        self.subsidy_types: CatalogRepository[SubsidyType] = SqlSubsidyTypes(ctx)
+        self.renovation_items: CatalogRepository[RenovationItem] = SqlRenovationItems(ctx)
+        self.scales: CatalogRepository[AssessmentScale] = SqlScales(ctx)
+        self.homebed_settings: SettingsRepository = SqlSettings(ctx)
+        self.applications: ApplicationRepository = SqlApplications(ctx)
+        self.contracts: ContractRepository = SqlContracts(ctx)
+        self.assessments: AssessmentRepository = SqlAssessments(ctx)
+        self.homebed_orders: OrderRepository = SqlOrders(ctx)
+        self.homebed_exceptions: ExceptionRepository = SqlExceptions(ctx)
+        self.renovation_tasks: RenovationTaskRepository = SqlRenovationTasks(ctx)
+        self.homebed_reports: HomeBedReports = SqlHomeBedReports(ctx)
         return self
 
     def __exit__(

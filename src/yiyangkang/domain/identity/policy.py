@@ -53,6 +53,30 @@ class Operation(StrEnum):
     AUDIT_READ = "audit.read"
     ME_READ = "me.read"
     PASSWORD_CHANGE = "password.change"
+    # Home bed (家庭病床)
+    HOMEBED_CONFIG_READ = "homebed.config.read"
+    HOMEBED_CONFIG_WRITE = "homebed.config.write"
+    APPLY_CODE_CREATE = "homebed.apply_code.create"  # mint the application QR code
+    BED_APPLY = "homebed.application.apply"  # file, edit, withdraw an application
+    BED_APPLICATION_READ = "homebed.application.read"
+    BED_APPLICATION_REVIEW = "homebed.application.review"
+    CONTRACT_READ = "homebed.contract.read"
+    CONTRACT_WRITE = "homebed.contract.write"  # sign, terminate, renew, change
+    ASSESSMENT_READ = "homebed.assessment.read"
+    ASSESSMENT_WRITE = "homebed.assessment.write"
+    RENOVATION_READ = "homebed.renovation.read"
+    RENOVATION_DISPATCH = "homebed.renovation.dispatch"
+    RENOVATION_WORK = "homebed.renovation.work"  # the assigned worker follows a task up
+    HOMEBED_ORDER_READ = "homebed.order.read"
+    HOMEBED_ORDER_PLACE = "homebed.order.place"
+    HOMEBED_ORDER_DISPATCH = "homebed.order.dispatch"
+    HOMEBED_ORDER_SERVE = "homebed.order.serve"  # the assigned worker starts, returns, completes
+    HOMEBED_ORDER_CANCEL = "homebed.order.cancel"
+    HOMEBED_ORDER_RECORD = "homebed.order.record"  # 补录
+    HOMEBED_ORDER_CONFIRM = "homebed.order.confirm"  # 补录确认
+    HOMEBED_EXCEPTION_READ = "homebed.exception.read"
+    HOMEBED_EXCEPTION_REVIEW = "homebed.exception.review"
+    HOMEBED_REPORT = "homebed.report"
 
 
 R, Op, S = Role, Operation, Scope
@@ -102,6 +126,40 @@ POLICY: Mapping[tuple[Role, Operation], Scope] = {
     # Public directory of institutions (M-03 nearby institutions, M-04 stores).
     (R.ELDER, Op.INSTITUTION_READ): S.ALL,
     (R.FAMILY, Op.INSTITUTION_READ): S.ALL,
+    # Home bed: every person signed in reads the configuration (item names, prices, subsidy types).
+    **{(role, Op.HOMEBED_CONFIG_READ): S.ALL for role in Role if role is not R.PARTNER},
+    # Admins run their subtree's home-bed business in the back office.
+    **{
+        (R.INSTITUTION_ADMIN, op): S.SUBTREE
+        for op in (
+            Op.APPLY_CODE_CREATE, Op.BED_APPLY, Op.BED_APPLICATION_READ, Op.BED_APPLICATION_REVIEW,
+            Op.CONTRACT_READ, Op.CONTRACT_WRITE, Op.ASSESSMENT_READ, Op.ASSESSMENT_WRITE, Op.RENOVATION_READ,
+            Op.RENOVATION_DISPATCH, Op.HOMEBED_ORDER_READ, Op.HOMEBED_ORDER_PLACE, Op.HOMEBED_ORDER_DISPATCH,
+            Op.HOMEBED_ORDER_CANCEL, Op.HOMEBED_ORDER_RECORD, Op.HOMEBED_ORDER_CONFIRM,
+            Op.HOMEBED_EXCEPTION_READ, Op.HOMEBED_EXCEPTION_REVIEW, Op.HOMEBED_REPORT,
+        )
+    },
+    # Staff do it in the staff app for their own institution (S-01…S-07); serving needs the assignment too.
+    **{
+        (R.STAFF, op): S.INSTITUTION
+        for op in (
+            Op.APPLY_CODE_CREATE, Op.BED_APPLY, Op.BED_APPLICATION_READ, Op.CONTRACT_READ, Op.CONTRACT_WRITE,
+            Op.ASSESSMENT_READ, Op.ASSESSMENT_WRITE, Op.RENOVATION_READ, Op.RENOVATION_WORK,
+            Op.HOMEBED_ORDER_READ, Op.HOMEBED_ORDER_PLACE, Op.HOMEBED_ORDER_DISPATCH, Op.HOMEBED_ORDER_SERVE,
+            Op.HOMEBED_ORDER_CANCEL, Op.HOMEBED_ORDER_RECORD, Op.HOMEBED_ORDER_CONFIRM,
+        )
+    },
+    # Elders and families apply (their own applications) and follow their elder's bed.
+    **{(role, op): S.SELF for role in (R.ELDER, R.FAMILY) for op in (Op.BED_APPLY, Op.BED_APPLICATION_READ)},
+    **{
+        (role, op): S.LINKED
+        for role in (R.ELDER, R.FAMILY)
+        for op in (Op.CONTRACT_READ, Op.ASSESSMENT_READ, Op.RENOVATION_READ, Op.HOMEBED_ORDER_READ,
+                   Op.HOMEBED_ORDER_CANCEL)
+    },
+    # Government auditors read the settlement and the business behind it.
+    **{(R.GOV_AUDITOR, op): S.ALL for op in (Op.CONTRACT_READ, Op.HOMEBED_ORDER_READ, Op.HOMEBED_EXCEPTION_READ,
+                                             Op.HOMEBED_REPORT)},
     # Government auditors read; they change nothing.
     (R.GOV_AUDITOR, Op.INSTITUTION_READ): S.ALL,
     (R.GOV_AUDITOR, Op.AUDIT_READ): S.ALL,

@@ -113,6 +113,17 @@ _KIND_CODES: Mapping[str, str] = {
     "家属": "FAMILY_MEMBER",
     "家属关联": "FAMILY_LINK",
     "地址": "ADDRESS",
+    "床位申请": "BED_APPLICATION",
+    "签约": "CONTRACT",
+    "家床订单": "HOMEBED_ORDER",
+    "异常单": "HOMEBED_EXCEPTION",
+    "改造任务": "RENOVATION_TASK",
+    "评估记录": "ASSESSMENT",
+    "评估量表": "SCALE",
+    "服务项目": "SERVICE_ITEM",
+    "补贴类型": "SUBSIDY_TYPE",
+    "改造项目": "RENOVATION_ITEM",
+    "文件": "FILE",
 }
 
 

@@ -29,3 +29,11 @@ def ensure_utc(instant: datetime) -> datetime:
 def age_on(birth: date, day: date) -> int:
     """Whole years of age on `day`."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day `years` later; 29 February becomes 28 February in a common year."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

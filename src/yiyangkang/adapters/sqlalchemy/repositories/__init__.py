@@ -7,6 +7,21 @@ from yiyangkang.adapters.sqlalchemy.repositories.elders import (
     SqlFamilyLinkRepository,
     SqlFamilyMemberRepository,
 )
+from yiyangkang.adapters.sqlalchemy.repositories.homebed import (
+    SqlApplications,
+    SqlAssessments,
+    SqlContracts,
+    SqlExceptions,
+    SqlOrders,
+    SqlRenovationItems,
+    SqlRenovationTasks,
+    SqlScales,
+    SqlSequences,
+    SqlServiceItems,
+    SqlSettings,
+    SqlSubsidyTypes,
+)
+from yiyangkang.adapters.sqlalchemy.repositories.homebed_reports import SqlHomeBedReports
 from yiyangkang.adapters.sqlalchemy.repositories.identity import SqlAccountRepository
 from yiyangkang.adapters.sqlalchemy.repositories.orgs import (
     SqlInstitutionRepository,
@@ -15,7 +30,26 @@ from yiyangkang.adapters.sqlalchemy.repositories.orgs import (
 )
 
 __all__ = [
-    "SqlAccountRepository", "SqlAddressRepository", "SqlAuditLog", "SqlElderRepository",
-    "SqlFamilyLinkRepository", "SqlFamilyMemberRepository", "SqlInstitutionRepository",
-    "SqlRegionRepository", "SqlStaffRepository",
+    "SqlAccountRepository",
+    "SqlAddressRepository",
+    "SqlApplications",
+    "SqlAssessments",
+    "SqlAuditLog",
+    "SqlContracts",
+    "SqlElderRepository",
+    "SqlExceptions",
+    "SqlFamilyLinkRepository",
+    "SqlFamilyMemberRepository",
+    "SqlHomeBedReports",
+    "SqlInstitutionRepository",
+    "SqlOrders",
+    "SqlRegionRepository",
+    "SqlRenovationItems",
+    "SqlRenovationTasks",
+    "SqlScales",
+    "SqlSequences",
+    "SqlServiceItems",
+    "SqlSettings",
+    "SqlStaffRepository",
+    "SqlSubsidyTypes",
 ]

@@ -1,0 +1,82 @@
+"""Home-bed reports (家床报表, HB-30): the government settlement report and the business report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+from attrs import frozen
+
+from yiyangkang.domain.homebed.reports import BusinessReport, SettlementFilter, SettlementRow, Totals
+from yiyangkang.domain.identity.policy import Operation
+from yiyangkang.domain.identity.principal import Principal
+from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
+from yiyangkang.domain.kernel.paging import PageRequest
+from yiyangkang.services.access import visibility
+from yiyangkang.services.homebed.common import today
+from yiyangkang.services.runtime import Runtime
+
+MAX_DAYS = 366
+
+
+def parse_period(text: str) -> tuple[date, date]:
+    """"2026-10" → [1 Oct, 1 Nov); "2026-10-05..2026-10-20" → [5 Oct, 21 Oct)."""
+    try:
+        if ".." in text:
+            first, last = (date.fromisoformat(p.strip()) for p in text.split("..", 1))
+            return first, date.fromordinal(last.toordinal() + 1)
+        year, month = (int(p) for p in text.strip().split("-"))
+        start = date(year, month, 1)
+        return start, date(year + month // 12, month % 12 + 1, 1)
+    except ValueError:
+        raise ValidationFailed([FieldError("period", "统计期间格式应为 2026-10 或 2026-10-01..2026-10-31",
+                                           "INVALID_PERIOD")]) from None
+
+
+def settlement_filter(principal: Principal, start: date, end: date, *, region_code: str | None = None,
+                      institution_id: str | None = None, subsidy_type_id: str | None = None) -> SettlementFilter:
+    if not start < end or (end - start).days > MAX_DAYS:
+        raise ValidationFailed([FieldError("period", f"统计期间应为1～{MAX_DAYS}天", "INVALID_PERIOD")])
+    return SettlementFilter(visibility(principal, Operation.HOMEBED_REPORT), start, end, region_code or None,
+                            institution_id or None, subsidy_type_id or None)
+
+
+@frozen
+class SettlementPage:
+    rows: list[SettlementRow]
+    total_rows: int
+    page: int
+    size: int
+    institutions: list[Totals]
+    grand_total: Totals
+
+
+def settlement_report(rt: Runtime, principal: Principal, flt: SettlementFilter, page: PageRequest) -> SettlementPage:
+    """政府结算报表 as JSON: one page of rows, and the totals per institution over all rows."""
+    with rt.uow() as uow:
+        totals = list(uow.homebed_reports.settlement_totals(flt))
+        rows: list[SettlementRow] = []
+        for n, row in enumerate(uow.homebed_reports.settlement_rows(flt)):
+            if n >= page.offset + page.size:
+                break
+            if n >= page.offset:
+                rows.append(row)
+    grand = Totals(institution_name="合计")
+    for t in totals:
+        grand.orders += t.orders
+        grand.amount_fen += t.amount_fen
+        grand.subsidy_fen += t.subsidy_fen
+        grand.self_pay_fen += t.self_pay_fen
+    return SettlementPage(rows, grand.orders, page.page, page.size, totals, grand)
+
+
+def settlement_rows(rt: Runtime, principal: Principal, flt: SettlementFilter) -> Iterator[SettlementRow]:
+    """Every row of the report, streamed (for exports)."""
+    with rt.uow() as uow:
+        yield from uow.homebed_reports.settlement_rows(flt)
+
+
+def business_report(rt: Runtime, principal: Principal, start: date, end: date) -> BusinessReport:
+    flt = settlement_filter(principal, start, end)
+    with rt.uow() as uow:
+        return uow.homebed_reports.business(flt.visibility, start, end, today(rt))
