@@ -16,6 +16,19 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from apps.api.controllers.accounts import AccountController, AuditController
 from apps.api.controllers.auth import AuthController
 from apps.api.controllers.elders import ElderController
+from apps.api.controllers.homebed import (
+    ApplicationController,
+    ApplyFormController,
+    AssessmentController,
+    ContractController,
+    RenovationController,
+)
+from apps.api.controllers.homebed_config import HomeBedConfigController
+from apps.api.controllers.homebed_orders import (
+    HomeBedExceptionController,
+    HomeBedOrderController,
+    HomeBedReportController,
+)
 from apps.api.controllers.institutions import InstitutionController, StaffController
 from apps.api.controllers.regions import RegionController
 from apps.api.deps import provide_page, provide_principal
@@ -55,8 +68,12 @@ def create_app(container: Container | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[
             healthz, AuthController, RegionController, InstitutionController, StaffController,
-            ElderController, AccountController, AuditController,
+            ElderController, AccountController, AuditController, HomeBedConfigController, ApplyFormController,
+            ApplicationController, ContractController, AssessmentController, RenovationController,
+            HomeBedOrderController, HomeBedExceptionController, HomeBedReportController,
         ],
+        # Uploads are at most 10 MB; the multipart envelope needs a little more.
+        request_max_body_size=11 * 1024 * 1024,
         dependencies={
             "rt": Provide(lambda: rt, sync_to_thread=False),
             "principal": Provide(provide_principal, sync_to_thread=False),

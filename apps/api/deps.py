@@ -1,12 +1,16 @@
 """Dependencies every controller may ask for: the runtime, the caller, the page request."""
 
 from typing import Any
+from urllib.parse import quote
 
-from litestar import Request
+from litestar import Request, Response
+from litestar.datastructures import UploadFile
 from litestar.params import Parameter
 
 from yiyangkang.domain.identity.principal import Principal
+from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.paging import MAX_PAGE_SIZE, PageRequest
+from yiyangkang.services.homebed.common import Upload
 
 
 def provide_principal(request: Request[Principal, Any, Any]) -> Principal:
@@ -25,3 +29,16 @@ def form_of(cls: Any, body: Any, **extra: Any) -> tuple[Any, int | None]:
     values = body.fields()
     version = values.pop("version", None)
     return cls(**values, **extra), version
+
+
+def upload_of(data: UploadFile) -> Upload:
+    """A use-case Upload from a multipart file (read whole: the request size limit bounds it)."""
+    return Upload(name=data.filename or "", data=data.file.read())
+
+
+def file_response(ref: FileRef, data: bytes) -> Response[bytes]:
+    """A stored file as a download; the name travels RFC 5987-encoded (Chinese file names)."""
+    return Response(content=data, media_type=ref.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(ref.name)}",
+        "X-Content-Type-Options": "nosniff",
+    })

@@ -7,7 +7,7 @@ Blank rows are skipped (but keep their numbers out of the count, so reports stil
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -105,8 +105,20 @@ def _read_xlsx(path: Path) -> Sheet:
     return Sheet([_cell(h).strip() for h in first], rows(), max((sheet.max_row or 1) - 1, 0))
 
 
-def write_sheet(path: Path, header: list[str], rows: list[list[object]]) -> None:
-    """Write CSV (UTF-8 with BOM, so Excel opens it right) or XLSX, by the file's extension."""
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _inert(value: object) -> object:
+    """Text a spreadsheet would run as a formula (=HYPERLINK(…) typed as a name) gets a leading quote."""
+    if isinstance(value, str) and value.startswith(_FORMULA):
+        return "'" + value
+    return value
+
+
+def write_sheet(path: Path, header: list[str], rows: Iterable[list[object]]) -> None:
+    """Write CSV (UTF-8 with BOM, so Excel opens it right) or XLSX, by the file's extension; rows may be
+    a generator (large reports stream through)."""
+    rows = ([_inert(v) for v in row] for row in rows)
     if path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
 

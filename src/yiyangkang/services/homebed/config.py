@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from attrs import frozen
 
@@ -38,7 +38,7 @@ from yiyangkang.services.homebed.views import (
 from yiyangkang.services.institutions import check_region
 from yiyangkang.services.runtime import Runtime
 
-A = TypeVar("A", bound=Aggregate)
+V = TypeVar("V")
 MAX_PRICE_FEN = 10_000_000  # ¥100,000: anything above is a typo
 
 
@@ -204,12 +204,12 @@ def _scale(uow: UnitOfWork, checks: Checks, f: ScaleForm, creating: bool, curren
 
 # -- the generic create/update/list of a catalogue ---------------------------------------------------
 @frozen
-class Catalog:
+class Catalog(Generic[V]):
     kind: str  # 服务项目 …
     repo: Callable[[UnitOfWork], CatalogRepository[Any]]
     model: type[Aggregate]
     check: Callable[[UnitOfWork, Checks, Any, bool, Any], dict[str, Any]]
-    view: Callable[[Any], Any]
+    view: Callable[[Any], V]
 
 
 SERVICE_ITEMS = Catalog("服务项目", lambda u: u.service_items, ServiceItem, _service_item, ServiceItemView.of)
@@ -219,7 +219,7 @@ RENOVATION_ITEMS = Catalog("改造项目", lambda u: u.renovation_items, Renovat
 SCALES = Catalog("评估量表", lambda u: u.scales, AssessmentScale, _scale, ScaleView.of)
 
 
-def create_entry(rt: Runtime, principal: Principal, catalog: Catalog, form: Any) -> Any:
+def create_entry(rt: Runtime, principal: Principal, catalog: Catalog[V], form: Any) -> V:
     require(principal, Operation.HOMEBED_CONFIG_WRITE)
     with rt.uow() as uow:
         checks = Checks()
@@ -233,15 +233,15 @@ def create_entry(rt: Runtime, principal: Principal, catalog: Catalog, form: Any)
         return catalog.view(item)
 
 
-def _get(uow: UnitOfWork, catalog: Catalog, ident: str) -> Any:
+def _get(uow: UnitOfWork, catalog: Catalog[Any], ident: str) -> Any:
     item = catalog.repo(uow).get(ident)
     if item is None:
         raise NotFound(catalog.kind, ident)
     return item
 
 
-def update_entry(rt: Runtime, principal: Principal, catalog: Catalog, ident: str, form: Any,
-                 expected_version: int | None = None) -> Any:
+def update_entry(rt: Runtime, principal: Principal, catalog: Catalog[V], ident: str, form: Any,
+                 expected_version: int | None = None) -> V:
     require(principal, Operation.HOMEBED_CONFIG_WRITE)
     with rt.uow() as uow:
         item = _get(uow, catalog, ident)
@@ -255,14 +255,14 @@ def update_entry(rt: Runtime, principal: Principal, catalog: Catalog, ident: str
         return catalog.view(item)
 
 
-def get_entry(rt: Runtime, principal: Principal, catalog: Catalog, ident: str) -> Any:
+def get_entry(rt: Runtime, principal: Principal, catalog: Catalog[V], ident: str) -> V:
     require(principal, Operation.HOMEBED_CONFIG_READ)
     with rt.uow() as uow:
         return catalog.view(_get(uow, catalog, ident))
 
 
-def list_entries(rt: Runtime, principal: Principal, catalog: Catalog, *, active: bool | None = None,
-                 region_code: str | None = None) -> list[Any]:
+def list_entries(rt: Runtime, principal: Principal, catalog: Catalog[V], *, active: bool | None = None,
+                 region_code: str | None = None) -> list[V]:
     require(principal, Operation.HOMEBED_CONFIG_READ)
     with rt.uow() as uow:
         items = catalog.repo(uow).all(active=active)

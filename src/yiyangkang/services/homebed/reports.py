@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
+from decimal import Decimal
 
 from attrs import frozen
 
@@ -12,6 +13,7 @@ from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
 from yiyangkang.domain.kernel.paging import PageRequest
+from yiyangkang.domain.kernel.timekeeping import local_text
 from yiyangkang.services.access import visibility
 from yiyangkang.services.homebed.common import today
 from yiyangkang.services.runtime import Runtime
@@ -80,3 +82,33 @@ def business_report(rt: Runtime, principal: Principal, start: date, end: date) -
     flt = settlement_filter(principal, start, end)
     with rt.uow() as uow:
         return uow.homebed_reports.business(flt.visibility, start, end, today(rt))
+
+
+SETTLEMENT_HEADER = [
+    "订单编号", "服务机构", "签约编号", "老人姓名", "身份证号", "行政区划", "补贴类型", "服务项目", "开始时间",
+    "结束时间", "服务时长（分钟）", "服务人员", "服务金额（元）", "补贴金额（元）", "自付金额（元）",
+]
+
+
+def yuan(fen: int) -> Decimal:
+    """Fen as an exact amount of yuan with two decimals (a number in XLSX, "120.00" in CSV)."""
+    return Decimal(fen).scaleb(-2)
+
+
+def settlement_sheet(rows: Iterable[SettlementRow]) -> Iterator[list[object]]:
+    """The export's lines: one per order, then a total per institution and a grand total, all summed from
+    the very rows written above them, so the totals reconcile to the fen."""
+    per: dict[str, Totals] = {}
+    grand = Totals(institution_name="总计")
+    for r in rows:
+        per.setdefault(r.institution_id, Totals(r.institution_id, r.institution_name)).add(r)
+        grand.add(r)
+        yield [r.order_number, r.institution_name, r.contract_number, r.elder_name, r.elder_id_card, r.region_code,
+               r.subsidy_type, r.item_name, local_text(r.started_at), local_text(r.completed_at), r.duration_minutes,
+               r.staff_name, yuan(r.amount_fen), yuan(r.subsidy_fen), yuan(r.self_pay_fen)]
+    yield []
+    for t in sorted(per.values(), key=lambda t: (t.institution_name, t.institution_id)):
+        yield [f"机构合计（{t.orders}单）", t.institution_name, *[""] * 10, yuan(t.amount_fen), yuan(t.subsidy_fen),
+               yuan(t.self_pay_fen)]
+    yield [f"总计（{grand.orders}单）", "", *[""] * 10, yuan(grand.amount_fen), yuan(grand.subsidy_fen),
+           yuan(grand.self_pay_fen)]
