@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from attrs import frozen
 
+from apps.cli.demo_homebed import seed_homebed
 from yiyangkang.bootstrap import Container, read_region_file
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.identifiers import credit_code_check_char, id_card_check_char
@@ -88,6 +89,8 @@ class DemoSummary:
     elders: int
     family_members: int
     accounts: int
+    contracts: int
+    orders: int
 
 
 def _credit_code(rng: random.Random) -> str:
@@ -202,7 +205,10 @@ def seed_demo(rt: Container, on_step: Callable[[str], None] | None = None) -> De
         if n < 12:
             account(f"elder{n + 1:02d}", "elder", elder_id=elder.id)
             account(f"family{n + 1:02d}", "family", family_member_id=link.family_member_id)
-    return DemoSummary(region_count, len(inst_ids), n_staff, n_elders, n_family, n_accounts)
+    step("家庭病床（配置、申请、签约、三个月的服务订单）")
+    homebed = seed_homebed(rt)
+    return DemoSummary(region_count, len(inst_ids), n_staff, n_elders, n_family, n_accounts, homebed["contracts"],
+                       homebed["orders"])
 
 
 def is_empty(rt: Container) -> bool:

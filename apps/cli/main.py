@@ -5,50 +5,28 @@
     yyk seed demo [--if-empty]     the Guangzhou demo platform
     yyk users create ...           open an account
     yyk import elders FILE         bulk-import elders' files from CSV/XLSX
+    yyk homebed roll-contracts     start/expire contracts by the calendar (daily)
+    yyk homebed remind-expiring    contract-expiry reminders to institutions and families (daily)
+    yyk homebed scan-exceptions    raise exception orders (dispatch timeout, late, overtime, too short)
+    yyk report homebed-settlement  the government settlement report as XLSX/CSV
     yyk serve                      serve the REST API
 """
 
 from __future__ import annotations
 
-import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from yiyangkang.bootstrap import Container, UnreadableFile, build, read_region_file, read_sheet, write_sheet
-from yiyangkang.domain.kernel.errors import DomainError, ValidationFailed
+from apps.cli.common import operator, runtime
+from apps.cli.homebed import homebed, report
+from yiyangkang.bootstrap import UnreadableFile, read_region_file, read_sheet, write_sheet
 from yiyangkang.services import accounts, regions
 from yiyangkang.services.accounts import AccountForm
 from yiyangkang.services.auth import system_principal
 from yiyangkang.services.elder_import import import_elders
-from yiyangkang.settings import Settings, SettingsError
-
-
-@contextmanager
-def runtime() -> Iterator[Container]:
-    try:
-        container = build(Settings.from_env())
-    except SettingsError as exc:
-        raise click.ClickException(f"配置错误：{exc}") from None
-    try:
-        yield container
-    except ValidationFailed as exc:
-        lines = "\n".join(f"  {e.field}: {e.message}" for e in exc.errors)
-        raise click.ClickException(f"{exc.message}\n{lines}") from None
-    except DomainError as exc:
-        raise click.ClickException(f"{exc.message}（{exc.code}）") from None
-    finally:
-        container.dispose()
-
-
-def operator() -> str:
-    try:
-        return f"cli:{getpass.getuser()}"
-    except Exception:  # no user name in some containers
-        return "cli"
+from yiyangkang.settings import Settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -107,7 +85,8 @@ def seed_demo(if_empty: bool) -> None:
         summary = run(rt, on_step=lambda msg: click.echo(f"  · {msg}"))
         click.echo(
             f"演示数据已就绪：区划 {summary.regions}，机构 {summary.institutions}，员工 {summary.staff}，"
-            f"老人 {summary.elders}，家属 {summary.family_members}，账号 {summary.accounts}。\n"
+            f"老人 {summary.elders}，家属 {summary.family_members}，账号 {summary.accounts}，"
+            f"家床签约 {summary.contracts}，家床订单 {summary.orders}。\n"
             f"登录示例：operator / admin_yuexiu / elder01 / family01，密码 {DEMO_PASSWORD}"
         )
 
@@ -200,6 +179,9 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
     uvicorn.run("apps.api.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
                 reload=reload)
 
+
+cli.add_command(homebed)
+cli.add_command(report)
 
 if __name__ == "__main__":
     cli()

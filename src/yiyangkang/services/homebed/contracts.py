@@ -25,7 +25,7 @@ from yiyangkang.domain.identity.policy import Operation, Visibility
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict
 from yiyangkang.domain.kernel.events import Actor
-from yiyangkang.domain.kernel.masking import mask_id_card
+from yiyangkang.domain.kernel.masking import mask_id_card, mask_name
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.timekeeping import add_years
 from yiyangkang.domain.kernel.validation import Checks, choice
@@ -329,7 +329,7 @@ def remind_expiring(rt: Runtime, progress: Callable[[int, int], None] | None = N
                 for account_id, phone in _recipients(uow, contract):
                     rt.notifier.send(Notice(
                         account_id=account_id, phone=phone, title="家庭病床签约即将到期",
-                        body=f"{contract.elder_name}的家床签约（{contract.number}）将于"
+                        body=f"{mask_name(contract.elder_name)}的家床签约（{contract.number}）将于"
                              f"{contract.terms.expiry_date:%Y年%m月%d日}到期（还有{left}天），如需继续服务请及时续约。",
                         topic="homebed.contract_expiring", ref=contract.id,
                     ))

@@ -112,3 +112,8 @@ def settlement_sheet(rows: Iterable[SettlementRow]) -> Iterator[list[object]]:
                yuan(t.self_pay_fen)]
     yield [f"总计（{grand.orders}单）", "", *[""] * 10, yuan(grand.amount_fen), yuan(grand.subsidy_fen),
            yuan(grand.self_pay_fen)]
+
+
+def settlement_totals(rt: Runtime, principal: Principal, flt: SettlementFilter) -> list[Totals]:
+    with rt.uow() as uow:
+        return list(uow.homebed_reports.settlement_totals(flt))
