@@ -7,10 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
+from attrs import define, field, fields
 
 from tests.conftest import operator
-from tests.homebed.setup import HomeBedWorld
+from tests.homebed.setup import HomeBedWorld, build_homebed
 from tests.world import PASSWORD, id_card, phone
+from yiyangkang.bootstrap import Container
+from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import DomainError, ValidationFailed
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.services import accounts
@@ -22,6 +25,24 @@ from yiyangkang.services.homebed.contracts import PlanLineForm, SignForm, TermsF
 from yiyangkang.services.homebed.orders import OrderForm
 
 ALL = PageRequest(1, 100)
+
+
+@define
+class Bed(HomeBedWorld):
+    """The home-bed world with each login's principal resolved once (a unit of work each time is slow on the
+    in-memory store, which copies itself per unit of work). Accounts and links do not change in these tests."""
+
+    principals: dict[str, Principal] = field(factory=dict)
+
+    def p(self, login: str) -> Principal:
+        if login not in self.principals:
+            self.principals[login] = super().p(login)
+        return self.principals[login]
+
+
+def build(rt: Container) -> Bed:
+    made = build_homebed(rt)
+    return Bed(**{f.name: getattr(made, f.name) for f in fields(HomeBedWorld)})
 
 
 def field_codes(exc: pytest.ExceptionInfo[ValidationFailed] | ValidationFailed) -> set[tuple[str, str]]:

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from tests.conftest import FrozenClock
-from tests.homebed.helpers import ALL, field_codes
-from tests.homebed.setup import PDF, PNG, HomeBedWorld, build_homebed
+from tests.homebed.helpers import ALL, build, field_codes
+from tests.homebed.setup import PDF, PNG, HomeBedWorld
 from tests.world import id_card, phone
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.applications import ApplicationStatus
@@ -35,7 +35,7 @@ def _token(w: HomeBedWorld, login: str = "admin_A", days: int | None = None) -> 
 
 def test_elder_and_family_apply_through_the_qr_code(backend: Container) -> None:
     """HB-01: the code names the institution; the elder applies for themself, a family member for an elder."""
-    w = build_homebed(backend)
+    w = build(backend)
     code = applications.mint_apply_code(w.rt, w.p("admin_A"), None)
     assert code.institution_id == w.world.inst["A"] and code.region_code == "440104"
     assert code.url.endswith(f"token={code.token}") and code.expires_at == w.now + timedelta(days=90)
@@ -59,9 +59,9 @@ def test_elder_and_family_apply_through_the_qr_code(backend: Container) -> None:
     assert by_staff.applicant_kind == "staff" and by_staff.institution_id == w.world.inst["A"]
 
 
-def test_the_elder_must_give_their_own_id_number_and_a_code(backend: Container) -> None:
+def test_the_elder_must_give_their_own_id_number_and_a_code(memory: Container) -> None:
     """HB-01: an elder applying for themself must use their own ID number; elders and families need a code."""
-    w = build_homebed(backend)
+    w = build(memory)
     token = _token(w)
     with pytest.raises(ValidationFailed) as bad:
         applications.submit_application(w.rt, w.p("elder_A"), _form(token, 63))
@@ -81,9 +81,9 @@ def test_the_elder_must_give_their_own_id_number_and_a_code(backend: Container) 
 
 @pytest.mark.xfail(strict=True, reason="BUG: update_application does not re-check NOT_SELF; an elder's own "
                                        "application can be edited to another person's ID number")
-def test_the_elder_cannot_edit_their_application_to_someone_else(backend: Container) -> None:
+def test_the_elder_cannot_edit_their_application_to_someone_else(memory: Container) -> None:
     """HB-01: the 本人申请 rule holds for edits too."""
-    w = build_homebed(backend)
+    w = build(memory)
     own = applications.submit_application(w.rt, w.p("elder_A"), ApplicationForm(
         token=_token(w), elder_name="老人A", id_card_no=id_card(0), phone=phone(200), region_code="440104",
         address="越秀区北京街道1号"))
@@ -92,9 +92,9 @@ def test_the_elder_cannot_edit_their_application_to_someone_else(backend: Contai
     assert ("id_card_no", "NOT_SELF") in field_codes(bad)
 
 
-def test_forged_and_expired_codes_are_refused(backend: Container, clock: FrozenClock) -> None:
+def test_forged_and_expired_codes_are_refused(memory: Container, clock: FrozenClock) -> None:
     """HB-01: a token that was tampered with, or has expired by the platform clock, is INVALID_TOKEN."""
-    w = build_homebed(backend)
+    w = build(memory)
     token = _token(w, days=2)
     head, body, sig = token.split(".")
     forged = f"{head}.{body}.{sig[:-2]}{'AB' if sig[-2:] != 'AB' else 'CD'}"
@@ -116,9 +116,9 @@ def test_forged_and_expired_codes_are_refused(backend: Container, clock: FrozenC
     assert applications.list_applications(w.rt, w.p("admin_A"), ALL).total == 0
 
 
-def test_address_outside_the_institutions_region_is_refused(backend: Container) -> None:
+def test_address_outside_the_institutions_region_is_refused(memory: Container) -> None:
     """HB-01: the code carries the institution's region; an elder living elsewhere is OUTSIDE_SERVICE_AREA."""
-    w = build_homebed(backend)
+    w = build(memory)
     b_token = _token(w, "admin_B")  # 天河 440106
     with pytest.raises(ValidationFailed) as bad:
         applications.submit_application(w.rt, w.p("family_F"), _form(b_token, 66, region_code="440104"))
@@ -136,7 +136,7 @@ def test_address_outside_the_institutions_region_is_refused(backend: Container) 
 
 def test_one_open_application_per_elder(backend: Container) -> None:
     """HB-01: a second application while one is waiting is BED_APPLICATION_EXISTS; after withdrawal it is fine."""
-    w = build_homebed(backend)
+    w = build(backend)
     first = applications.submit_application(w.rt, w.p("family_F"), _form(_token(w), 68))
     with pytest.raises(Conflict) as clash:
         applications.submit_application(w.rt, w.p("staff_A"), _form(None, 68))
@@ -159,9 +159,9 @@ def test_one_open_application_per_elder(backend: Container) -> None:
 
 @pytest.mark.xfail(strict=True, reason="BUG: update_application accepts an ID number that already has an open "
                                        "application, so one elder ends up with two open applications")
-def test_an_edit_cannot_duplicate_an_open_application(backend: Container) -> None:
+def test_an_edit_cannot_duplicate_an_open_application(memory: Container) -> None:
     """HB-01: the one-open-application rule also holds when an application's ID number is edited."""
-    w = build_homebed(backend)
+    w = build(memory)
     applications.submit_application(w.rt, w.p("admin_A"), _form(None, 69))
     other = applications.submit_application(w.rt, w.p("admin_A"), _form(None, 70))
     with pytest.raises(Conflict) as clash:
@@ -171,7 +171,7 @@ def test_an_edit_cannot_duplicate_an_open_application(backend: Container) -> Non
 
 def test_edit_after_review_goes_back_to_review(backend: Container) -> None:
     """HB-01: an application stays editable until signed; an edit of an approved or rejected one needs a new review."""
-    w = build_homebed(backend)
+    w = build(backend)
     app = applications.submit_application(w.rt, w.p("family_F"), _form(_token(w), 71))
     approved = applications.review_application(w.rt, w.p("admin_A"), app.id, approve=True, note="材料齐全")
     assert (approved.status, approved.review_note) == ("approved", "材料齐全")
@@ -203,7 +203,7 @@ def test_edit_after_review_goes_back_to_review(backend: Container) -> None:
 
 def test_proof_materials(backend: Container) -> None:
     """HB-01: PNG/JPG/PDF by content up to 10 MB, downloadable by the applicant and the institution only."""
-    w = build_homebed(backend)
+    w = build(backend)
     app = applications.submit_application(w.rt, w.p("family_F"), _form(_token(w), 72))
     with_png = applications.attach_material(w.rt, w.p("family_F"), app.id, Upload("户口本.png", PNG))
     with_pdf = applications.attach_material(w.rt, w.p("family_F"), app.id, Upload("../../诊断证明.pdf", PDF))
@@ -239,7 +239,7 @@ def test_proof_materials(backend: Container) -> None:
 
 def test_signed_application_is_closed_and_withdrawal_needs_an_open_one(backend: Container) -> None:
     """HB-01/HB-03: a contract comes only from an approved application; once signed it can no longer change."""
-    w = build_homebed(backend)
+    w = build(backend)
     submitted = applications.submit_application(w.rt, w.p("admin_A"), _form(None, 73))
     with pytest.raises(Conflict) as not_approved:
         w.sign(submitted.id)
@@ -261,7 +261,7 @@ def test_signed_application_is_closed_and_withdrawal_needs_an_open_one(backend: 
 def test_scopes_and_masking(backend: Container) -> None:
     """HB-02/S-04: other institutions see nothing; families and elders see only their own applications; lists
     are masked."""
-    w = build_homebed(backend)
+    w = build(backend)
     by_family = applications.submit_application(w.rt, w.p("family_F"), _form(_token(w), 74))
     by_staff = applications.submit_application(w.rt, w.p("staff_A"), _form(None, 75))
     by_admin_b = applications.submit_application(w.rt, w.p("admin_B"), _form(None, 76, region_code="440106"))

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import FrozenClock, operator
-from tests.homebed.helpers import field_codes, place, service_item, sign_plan, subsidy_type
-from tests.homebed.setup import PNG, build_homebed
+from tests.homebed.helpers import build, field_codes, place, service_item, sign_plan, subsidy_type
+from tests.homebed.setup import PNG
 from tests.world import build_world
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.kernel.errors import ConcurrentUpdate, Conflict, PermissionDenied, ValidationFailed
@@ -146,23 +146,23 @@ def test_scale_items_and_level_update(memory: Container) -> None:
     assert len(changed.items) == 2
 
 
-def test_only_the_platform_operator_writes_the_configuration(backend: Container) -> None:
+def test_only_the_platform_operator_writes_the_configuration(memory: Container) -> None:
     """HB-20: institution admins, staff and elders read the configuration but may not change it (403)."""
-    world = build_world(backend)
-    item = config.create_entry(backend, OP, config.SERVICE_ITEMS, ServiceItemForm(
+    world = build_world(memory)
+    item = config.create_entry(memory, OP, config.SERVICE_ITEMS, ServiceItemForm(
         name="上门护理", category="医疗护理", standard_minutes=60, price_fen=12000, subsidy_eligible=True))
     for login in ("admin_A", "staff_A1", "elder_A", "auditor"):
         who = world.principal(login)
         with pytest.raises(PermissionDenied):
-            config.create_entry(backend, who, config.SERVICE_ITEMS, ServiceItemForm(
+            config.create_entry(memory, who, config.SERVICE_ITEMS, ServiceItemForm(
                 name="私加项目", category="其他", standard_minutes=30, price_fen=100))
         with pytest.raises(PermissionDenied):
-            config.update_entry(backend, who, config.SERVICE_ITEMS, item.id, ServiceItemForm(price_fen=1))
+            config.update_entry(memory, who, config.SERVICE_ITEMS, item.id, ServiceItemForm(price_fen=1))
         with pytest.raises(PermissionDenied):
-            config.update_settings(backend, who, {"cancel_deadline_minutes": 10})
-        assert config.get_entry(backend, who, config.SERVICE_ITEMS, item.id).price_fen == 12000
-        assert config.get_settings(backend, who).cancel_deadline_minutes == 120
-    assert [i.name for i in config.list_entries(backend, world.principal("admin_A"), config.SERVICE_ITEMS)] == ["上门护理"]
+            config.update_settings(memory, who, {"cancel_deadline_minutes": 10})
+        assert config.get_entry(memory, who, config.SERVICE_ITEMS, item.id).price_fen == 12000
+        assert config.get_settings(memory, who).cancel_deadline_minutes == 120
+    assert [i.name for i in config.list_entries(memory, world.principal("admin_A"), config.SERVICE_ITEMS)] == ["上门护理"]
 
 
 @pytest.mark.parametrize(("name", "low", "high"), [
@@ -204,7 +204,7 @@ def test_settings_are_saved_and_versioned(backend: Container) -> None:
 def test_subsidy_of_each_order_follows_the_configuration(backend: Container, clock: FrozenClock) -> None:
     """HB-20/HB-10: ratio with a cap, ratio under the cap (half-even on the fen), the amount mode (never above
     the price), and 0 for an item that is not subsidy-eligible; the amounts are fixed when the order is placed."""
-    w = build_homebed(backend)
+    w = build(backend)
     odd = service_item(w, "康复理疗", 1005)  # 70 % = 703.5 → 704 (half to even: 703 is odd)
     even = service_item(w, "穴位按摩", 1015)  # 70 % = 710.5 → 710
     cheap = service_item(w, "测血压", 1500)
@@ -236,7 +236,7 @@ def test_subsidy_of_each_order_follows_the_configuration(backend: Container, clo
 
 def test_subsidy_of_another_region_and_inactive_items_are_refused_at_signing(backend: Container) -> None:
     """HB-20/HB-03: a subsidy applies only to elders inside its region; a deactivated item cannot be planned."""
-    w = build_homebed(backend)
+    w = build(backend)
     tianhe = subsidy_type(w, "天河区补贴", "440106", mode="amount", amount_fen=1000)
     config.update_entry(w.rt, OP, config.SERVICE_ITEMS, w.meal, ServiceItemForm(active=False))
     app = w.apply(54)  # lives in 越秀 (440104)

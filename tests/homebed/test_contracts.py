@@ -8,8 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import FrozenClock
-from tests.homebed.helpers import ALL, field_codes, sign_plan
-from tests.homebed.setup import build_homebed
+from tests.homebed.helpers import ALL, build, field_codes, sign_plan
 from tests.world import id_card
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.contracts import ContractNotActive, ContractStatus
@@ -25,7 +24,7 @@ TODAY = date(2026, 11, 25)  # the FrozenClock's Shanghai business date
 def test_sign_defaults_and_date_rules(backend: Container) -> None:
     """HB-03: expiry defaults to sign date + 1 year; expiry not after the sign date, a start before it, a sign
     date in the future, an empty plan are 422, all at once."""
-    w = build_homebed(backend)
+    w = build(backend)
     signed = contracts.get_contract(w.rt, w.p("admin_A"), w.contract(80))
     assert (signed.sign_date, signed.terms.start_date, signed.terms.expiry_date) == (
         TODAY, TODAY, date(2027, 11, 25))
@@ -59,7 +58,7 @@ def test_sign_defaults_and_date_rules(backend: Container) -> None:
 def test_signing_creates_the_elders_file_once(backend: Container) -> None:
     """HB-03/S-05: the first contract files the elder; a later one reuses the file; a second contract while one
     is in force is CONTRACT_ALREADY_IN_FORCE."""
-    w = build_homebed(backend)
+    w = build(backend)
     first_app = w.apply(83)
     first = contracts.get_contract(w.rt, w.p("admin_A"), w.sign(first_app))
     with w.rt.uow() as uow:
@@ -102,7 +101,7 @@ def _everything():  # type: ignore[no-untyped-def]
 
 def test_future_start_is_pending_until_the_day(backend: Container, clock: FrozenClock) -> None:
     """HB-03/HB-05: a contract starting later is pending_start (no orders yet) and active from its start date."""
-    w = build_homebed(backend)
+    w = build(backend)
     start = TODAY + timedelta(days=3)
     contract_id = sign_plan(w, w.apply(84), [w.nursing], subsidy=w.subsidy, start=start)
     shown = contracts.get_contract(w.rt, w.p("admin_A"), contract_id)
@@ -121,16 +120,16 @@ def test_future_start_is_pending_until_the_day(backend: Container, clock: Frozen
 
 @pytest.mark.xfail(strict=True, reason="BUG: HB-03 says the expiry defaults to the sign date + 1 year, but "
                                        "contracts._terms defaults it to the start date + 1 year")
-def test_default_expiry_is_counted_from_the_sign_date_even_with_a_later_start(backend: Container) -> None:
+def test_default_expiry_is_counted_from_the_sign_date_even_with_a_later_start(memory: Container) -> None:
     """HB-03: expiry date (default sign date + 1 year, adjustable)."""
-    w = build_homebed(backend)
+    w = build(memory)
     contract_id = sign_plan(w, w.apply(79), [w.nursing], subsidy=None, start=TODAY + timedelta(days=3))
     assert contracts.get_contract(w.rt, w.p("admin_A"), contract_id).terms.expiry_date == date(2027, 11, 25)
 
 
 def test_amend_keeps_every_version(backend: Container) -> None:
     """HB-07: a change is a new version of the terms; the earlier ones stay readable with who, when and why."""
-    w = build_homebed(backend)
+    w = build(backend)
     contract_id = w.contract(85)
     before = contracts.get_contract(w.rt, w.p("admin_A"), contract_id)
     with pytest.raises(ValidationFailed) as bad:
@@ -179,7 +178,7 @@ def test_amend_keeps_every_version(backend: Container) -> None:
 def test_renewal_continues_the_day_after_expiry(backend: Container, clock: FrozenClock) -> None:
     """HB-06: a renewal is a new pending contract linked both ways, active from the day after the old expiry;
     a second renewal is CONTRACT_ALREADY_RENEWED."""
-    w = build_homebed(backend)
+    w = build(backend)
     old_id = w.contract(86)
     clock.advance(days=300)
     new = contracts.renew_contract(w.rt, w.p("admin_A"), old_id, notes="续约一年")
@@ -213,7 +212,7 @@ def test_renewal_continues_the_day_after_expiry(backend: Container, clock: Froze
 
 def test_renewing_an_expired_contract_starts_today(backend: Container, clock: FrozenClock) -> None:
     """HB-06: a contract that lapsed a while ago is renewed from today; terminated ones cannot be renewed."""
-    w = build_homebed(backend)
+    w = build(backend)
     lapsed = w.contract(87)
     ended = w.contract(88)
     contracts.terminate_contract(w.rt, w.p("admin_A"), ended, reason="入住养老院")
@@ -230,7 +229,7 @@ def test_renewing_an_expired_contract_starts_today(backend: Container, clock: Fr
 def test_termination_rules_and_events(backend: Container, clock: FrozenClock) -> None:
     """HB-05/S-05: a reason and a date not in the future (nor before signing); afterwards no orders; every change
     is in the contract's audit trail with who, when, from, to and why."""
-    w = build_homebed(backend)
+    w = build(backend)
     contract_id = w.contract(89)
     open_order = w.order(contract_id)
     clock.advance(days=2)
@@ -282,7 +281,7 @@ def test_termination_rules_and_events(backend: Container, clock: FrozenClock) ->
 
 def test_who_reads_contracts(backend: Container) -> None:
     """HB-04: the institution's subtree, the auditor, and the elder and family of that elder only."""
-    w = build_homebed(backend)
+    w = build(backend)
     elder_a = w.sign(w.apply(0))  # elder A (ID 0), linked to family F
     other = w.contract(90)
     for login in ("elder_A", "family_F"):

@@ -8,8 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import FrozenClock, operator
-from tests.homebed.helpers import ALL, field_codes, service_item, sign_plan, staff_login
-from tests.homebed.setup import build_homebed
+from tests.homebed.helpers import ALL, build, field_codes, service_item, sign_plan, staff_login
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.orders import OrderStatus
 from yiyangkang.domain.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -20,7 +19,7 @@ from yiyangkang.services.homebed.orders import OrderForm, RecordForm
 
 def test_placing_an_order_on_behalf(backend: Container) -> None:
     """HB-10/S-06: only items of the contract's plan, within 90 days and the contract term; not by the elder."""
-    w = build_homebed(backend)
+    w = build(backend)
     physio = service_item(w, "康复理疗", 9000)
     contract_id = sign_plan(w, w.apply(100), [w.nursing, w.meal], subsidy=w.subsidy, expiry=date(2026, 12, 5))
 
@@ -61,7 +60,7 @@ def test_placing_an_order_on_behalf(backend: Container) -> None:
 def test_dispatch_redispatch_and_return(backend: Container) -> None:
     """HB-10/HB-11/S-01/S-03: dispatch only to the institution's own workers; re-dispatch while waiting; only the
     assigned worker serves or returns; a returned order waits for dispatch again."""
-    w = build_homebed(backend)
+    w = build(backend)
     worker = staff_login(w, "A", "worker_A")  # 员工A of institution A
     order_id = w.order(w.contract(101))
     for stranger in (w.staff_B, w.world.staff["A1"], "no-such-staff"):
@@ -115,7 +114,7 @@ def test_dispatch_redispatch_and_return(backend: Container) -> None:
 def test_cancel_until_the_deadline(backend: Container, clock: FrozenClock) -> None:
     """HB-10/HB-20: an order may be cancelled until cancel_deadline_minutes (120 by default) before its time;
     started orders cannot be cancelled; the family may cancel their elder's order."""
-    w = build_homebed(backend)
+    w = build(backend)
     contract_id = w.sign(w.apply(0))  # elder A, linked to family F
     on_time, late, started = (w.order(contract_id, hours=3) for _ in range(3))
     with pytest.raises(ValidationFailed) as bad:
@@ -144,7 +143,7 @@ def test_cancel_until_the_deadline(backend: Container, clock: FrozenClock) -> No
 def test_supplementary_records_wait_for_confirmation(backend: Container, clock: FrozenClock) -> None:
     """HB-10/S-02: a service done off-system is recorded as unconfirmed, then confirmed with the customer (or
     rejected); it must lie within the contract's term."""
-    w = build_homebed(backend)
+    w = build(backend)
     contract_id = w.contract(102)
     clock.advance(hours=6)
     now = w.now
@@ -205,7 +204,7 @@ def test_supplementary_records_wait_for_confirmation(backend: Container, clock: 
 def test_who_sees_which_order(backend: Container) -> None:
     """HB-10/S-01: the staff task list holds the worker's own orders; the elder and the family see only their
     elder's orders; other institutions see nothing."""
-    w = build_homebed(backend)
+    w = build(backend)
     elder_a = w.sign(w.apply(0))
     other = w.contract(103)
     mine = w.order(elder_a)

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import pytest
 
 from tests.conftest import FrozenClock, operator
-from tests.homebed.helpers import ALL, field_codes, staff_login
-from tests.homebed.setup import PDF, PNG, build_homebed
+from tests.homebed.helpers import ALL, build, field_codes, sign_plan, staff_login
+from tests.homebed.setup import PDF, PNG
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from yiyangkang.services.homebed import assessments, config, contracts, renovation
@@ -21,7 +21,7 @@ TODAY = date(2026, 11, 25)
 def test_assessments_score_to_a_level(backend: Container, clock: FrozenClock) -> None:
     """HB-08: the signing assessment and later periodic/ad-hoc ones; the total maps to the scale's level; answers
     keep the wording of the day; only contracted elders in term are assessed."""
-    w = build_homebed(backend)
+    w = build(backend)
     contract_id = w.contract(110)  # signed with eat=1 (需协助), walk=2 (卧床): total 3
     signing = assessments.list_assessments(w.rt, w.p("admin_A"), ALL, contract_id=contract_id).items
     assert [(a.type, a.total, a.level, a.assessed_on) for a in signing] == [("signing", 3, "中重度", TODAY)]
@@ -80,11 +80,9 @@ def test_assessments_score_to_a_level(backend: Container, clock: FrozenClock) ->
     assert lapsed.value.code == "HOMEBED_CONTRACT_NOT_IN_TERM"
 
 
-def test_signing_without_assessment_or_renovation(backend: Container) -> None:
+def test_signing_without_assessment_or_renovation(memory: Container) -> None:
     """HB-03: the assessment and the renovation plan may be skipped."""
-    w = build_homebed(backend)
-    from tests.homebed.helpers import sign_plan
-
+    w = build(memory)
     contract_id = sign_plan(w, w.apply(111), [w.nursing], subsidy=None)
     shown = contracts.get_contract(w.rt, w.p("admin_A"), contract_id)
     assert shown.terms.assessment_id is None and shown.terms.renovation_plan == []
@@ -97,7 +95,7 @@ def test_signing_without_assessment_or_renovation(backend: Container) -> None:
 def test_renovation_task_from_dispatch_to_completion(backend: Container) -> None:
     """HB-09/S-07: one live task per plan line, for the institution's workers; the assigned worker records
     progress with photos (JPG/PNG) and confirms completion, which needs a photo."""
-    w = build_homebed(backend)
+    w = build(backend)
     worker = staff_login(w, "A", "worker_A")
     contract_id = w.contract(112)
     ramp = config.create_entry(w.rt, operator(), config.RENOVATION_ITEMS,
@@ -159,7 +157,7 @@ def test_renovation_task_from_dispatch_to_completion(backend: Container) -> None
 
 def test_cancelled_renovation_can_be_dispatched_again_but_not_after_termination(backend: Container) -> None:
     """HB-09: a cancelled task frees its plan line; a terminated contract takes no renovation."""
-    w = build_homebed(backend)
+    w = build(backend)
     contract_id = w.contract(113)
     first = renovation.dispatch_renovation(w.rt, w.p("admin_A"), contract_id, w.rail, w.staff_A)
     with pytest.raises(ValidationFailed):

@@ -116,8 +116,8 @@ class Sequences(Protocol):
 
 
 class HomeBedReports(Protocol):
-    def settlement_rows(self, flt: SettlementFilter) -> Iterator[SettlementRow]:
-        """Completed orders of the period, oldest first, streamed."""
+    def settlement_rows(self, flt: SettlementFilter, page: PageRequest | None = None) -> Iterator[SettlementRow]:
+        """Completed orders of the period, oldest first, streamed (only one page of them if given)."""
         ...
 
     def settlement_totals(self, flt: SettlementFilter) -> Sequence[Totals]:

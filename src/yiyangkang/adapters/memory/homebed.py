@@ -211,7 +211,11 @@ class MemoryHomeBedReports:
         return vis.admits(Target(institution_id=institution_id, institution_path=inst.path if inst else None,
                                  elder_id=elder_id))
 
-    def settlement_rows(self, flt: SettlementFilter) -> Iterator[SettlementRow]:
+    def settlement_rows(self, flt: SettlementFilter, page: PageRequest | None = None) -> Iterator[SettlementRow]:
+        rows = self._settlement_rows(flt)
+        return iter(list(rows)[page.offset : page.offset + page.size]) if page else rows
+
+    def _settlement_rows(self, flt: SettlementFilter) -> Iterator[SettlementRow]:
         contracts, staff, insts = self._table("hb_contracts"), self._table("staff"), self._table("institutions")
         subsidies = self._table("hb_subsidy_types")
         orders = sorted(
@@ -240,7 +244,7 @@ class MemoryHomeBedReports:
 
     def settlement_totals(self, flt: SettlementFilter) -> Sequence[Totals]:
         per: dict[str, Totals] = {}
-        for row in self.settlement_rows(flt):
+        for row in self._settlement_rows(flt):
             per.setdefault(row.institution_id, Totals(row.institution_id, row.institution_name)).add(row)
         return sorted(per.values(), key=lambda t: (t.institution_name, t.institution_id))
 

@@ -288,6 +288,7 @@ hb_contracts = _document(
     Column("status", String(16), nullable=False, index=True),
     Column("region_code", String(12), nullable=False),
     Column("elder_name", String(64), nullable=False),
+    Column("elder_id_card_masked", String(32), nullable=False),
     Column("sign_date", Date, nullable=False),
     Column("start_date", Date, nullable=False),
     Column("expiry_date", Date, nullable=False, index=True),

@@ -228,6 +228,8 @@ class Contract(Aggregate):
         problems = terms.problems(self.sign_date)
         if not reason.strip():
             problems.append(FieldError("reason", "请填写变更原因", "REQUIRED"))
+        if self.status is C.ACTIVE and terms.start_date != self.terms.start_date:
+            problems.append(FieldError("start_date", "生效中的签约不能修改开始日期", "ACTIVE_START_FIXED"))
         if self.renewed_by_id and terms.expiry_date != self.terms.expiry_date:
             problems.append(FieldError("expiry_date", "已续约的签约不能再改到期日期", "RENEWED"))
         if problems:

@@ -132,8 +132,10 @@ class HomeBedOrder(Aggregate):
         self.started_at, self.start_location = at, location
 
     def complete(self, staff_id: str | None, at: datetime, location: GeoPoint | None, actor: Actor) -> None:
-        """完成服务 (签出)."""
+        """完成服务 (签出). A supplementary record is completed by its confirmation, not by the worker."""
         self._worker(staff_id)
+        if self.status is not O.IN_SERVICE:
+            raise InvalidTransition(ORDER_LIFECYCLE.name, self.status.value, O.COMPLETED.value)
         ORDER_LIFECYCLE.move(self, O.COMPLETED, actor=actor, at=at, event="completed")
         self.completed_at, self.end_location = at, location
 

@@ -17,7 +17,8 @@ def business_date(instant: datetime) -> date:
 
 def local_text(instant: datetime) -> str:
     """How people read an instant: Shanghai wall time, to the minute."""
-    return instant.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    t = instant.astimezone(SHANGHAI)
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"  # strftime is slower in reports
 
 
 def ensure_utc(instant: datetime) -> datetime:

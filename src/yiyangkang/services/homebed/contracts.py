@@ -241,6 +241,7 @@ def amend_contract(rt: Runtime, principal: Principal, ident: str, form: TermsFor
                        assessment_id=contract.terms.assessment_id, keep=contract.terms)
         checks.done()
         contract.amend(terms, reason.strip(), principal.actor, now)
+        contract.roll(day, SYSTEM, now)  # a pending contract whose start was moved to today starts now
         uow.contracts.save(contract)
         uow.commit()
         return ContractView.of(contract)

@@ -57,12 +57,7 @@ def settlement_report(rt: Runtime, principal: Principal, flt: SettlementFilter, 
     """政府结算报表 as JSON: one page of rows, and the totals per institution over all rows."""
     with rt.uow() as uow:
         totals = list(uow.homebed_reports.settlement_totals(flt))
-        rows: list[SettlementRow] = []
-        for n, row in enumerate(uow.homebed_reports.settlement_rows(flt)):
-            if n >= page.offset + page.size:
-                break
-            if n >= page.offset:
-                rows.append(row)
+        rows = list(uow.homebed_reports.settlement_rows(flt, page))
     grand = Totals(institution_name="合计")
     for t in totals:
         grand.orders += t.orders

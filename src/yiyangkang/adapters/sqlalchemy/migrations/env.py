@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from alembic import context
 from sqlalchemy import pool
 
@@ -18,7 +20,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or "", poolclass=pool.NullPool)
+    # Engineers' `alembic revision --autogenerate` runs against YYK_DATABASE_URL when it is set.
+    url = os.environ.get("YYK_DATABASE_URL") or config.get_main_option("sqlalchemy.url") or ""
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=metadata, render_as_batch=True)
         with context.begin_transaction():

@@ -133,7 +133,8 @@ class SqlContracts(DocumentRepository[Contract]):
     def columns(self, c: Contract) -> dict[str, Any]:
         return {"number": c.number, "institution_id": c.institution_id, "elder_id": c.elder_id,
                 "status": c.status.value, "region_code": c.region_code, "elder_name": c.elder_name,
-                "sign_date": c.sign_date, "start_date": c.terms.start_date, "expiry_date": c.terms.expiry_date,
+                "elder_id_card_masked": c.elder_id_card_masked, "sign_date": c.sign_date,
+                "start_date": c.terms.start_date, "expiry_date": c.terms.expiry_date,
                 "terminated_on": c.terminated_on, "subsidy_type_id": c.terms.subsidy_type_id,
                 "renewed_by_id": c.renewed_by_id}
 

@@ -16,6 +16,7 @@ from yiyangkang.domain.homebed.orders import OrderStatus
 from yiyangkang.domain.homebed.reports import BusinessReport, SettlementFilter, SettlementRow, Totals
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.masking import mask_name
+from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.kernel.timekeeping import SHANGHAI
 from yiyangkang.domain.orgs.regions import region_prefix
 
@@ -54,9 +55,9 @@ class SqlHomeBedReports:
     def _rows_query(self, flt: SettlementFilter) -> Select[Any]:
         return (
             select(
-                o.id, o.number, o.institution_id, i.name.label("institution_name"), c.number.label("contract_number"),
-                c.elder_name, c.doc.label("contract_doc"), o.region_code, st.name.label("subsidy_name"), o.item_name,
-                o.started_at, o.completed_at, s.name.label("staff_name"), o.price_fen, o.subsidy_fen, o.self_pay_fen,
+                o.number, o.institution_id, i.name, c.number, c.elder_name, c.elder_id_card_masked, o.region_code,
+                st.name, o.item_name, o.started_at, o.completed_at, s.name, o.price_fen, o.subsidy_fen,
+                o.self_pay_fen,
             )
             .select_from(t.hb_orders)
             .join(t.institutions, i.id == o.institution_id)
@@ -67,21 +68,21 @@ class SqlHomeBedReports:
             .order_by(o.completed_at, o.id)
         )
 
-    def settlement_rows(self, flt: SettlementFilter) -> Iterator[SettlementRow]:
-        masked_ids: dict[str, str] = {}  # contract number → masked ID, read once per contract
-        result = self.conn.execute(self._rows_query(flt).execution_options(yield_per=5000))
-        for r in result:
-            masked = masked_ids.get(r.contract_number)
-            if masked is None:
-                masked = masked_ids[r.contract_number] = r.contract_doc["elder_id_card_masked"]
+    def settlement_rows(self, flt: SettlementFilter, page: PageRequest | None = None) -> Iterator[SettlementRow]:
+        stmt = self._rows_query(flt)
+        if page is not None:
+            stmt = stmt.limit(page.size).offset(page.offset)
+        names: dict[str, str] = {}  # an elder's name is masked once per report, not once per visit
+        # Plain tuples: a million rows make attribute access by name show in the profile.
+        for (number, inst_id, inst_name, contract_no, elder, id_card, region, subsidy, item, started, completed,
+             staff, amount, subsidy_fen, self_pay) in self.conn.execute(stmt.execution_options(yield_per=5000)):
+            name = names.get(elder)
+            if name is None:
+                name = names[elder] = mask_name(elder) or ""
             yield SettlementRow(
-                order_number=r.number, institution_id=r.institution_id, institution_name=r.institution_name,
-                contract_number=r.contract_number, elder_name=mask_name(r.elder_name) or "", elder_id_card=masked,
-                region_code=r.region_code, subsidy_type=r.subsidy_name or "", item_name=r.item_name,
-                started_at=r.started_at, completed_at=r.completed_at,
-                duration_minutes=int((r.completed_at - r.started_at).total_seconds() // 60),
-                staff_name=r.staff_name or "", amount_fen=r.price_fen, subsidy_fen=r.subsidy_fen,
-                self_pay_fen=r.self_pay_fen,
+                number, inst_id, inst_name, contract_no, name, id_card, region, subsidy or "", item, started,
+                completed, int((completed - started).total_seconds() // 60), staff or "", amount, subsidy_fen,
+                self_pay,
             )
 
     def settlement_totals(self, flt: SettlementFilter) -> Sequence[Totals]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 00:50:13.279798
+Create Date: 2026-11-26 01:07:57.372865
 """
 from alembic import op
 import sqlalchemy as sa
@@ -81,6 +81,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('region_code', sa.String(length=12), nullable=False),
     sa.Column('elder_name', sa.String(length=64), nullable=False),
+    sa.Column('elder_id_card_masked', sa.String(length=32), nullable=False),
     sa.Column('sign_date', sa.Date(), nullable=False),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('expiry_date', sa.Date(), nullable=False),

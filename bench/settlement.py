@@ -1,0 +1,222 @@
+"""Government settlement report benchmark (HB-30): `python -m bench settlement --orders 1000000`.
+
+On a scratch PostgreSQL database it creates institutions, staff, service items and subsidy types through
+the use cases, 2,000 elders and contracts, and N synthetic home-bed orders for October 2026 (about 90 % of them
+completed, the rest cancelled) generated inside PostgreSQL with `generate_series` (the report reads the
+orders' columns, not their documents, so those stay `{}`). Then it measures:
+
+  - totals: the use case's per-institution totals (SQLAlchemy GROUP BY through the repository);
+  - report: the whole report as the export builds it: every row streamed into `SettlementRow`s and the
+    sheet's lines (rows, per-institution totals, grand total), without writing a file;
+  - export: the same written to a CSV file;
+  - page: the JSON endpoint's use case (first page of 20 rows plus totals), 20 runs: p50 / p95;
+  - baseline: a hand-written SQL aggregate (`text()`) of the same totals, in the same run.
+
+The totals of all four are checked to agree to the fen before anything is printed as a result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import tempfile
+from collections.abc import Callable
+from datetime import date, datetime, time
+from pathlib import Path
+from time import perf_counter
+from typing import TypeVar
+
+import sqlalchemy
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from yiyangkang.adapters.sqlalchemy.scratch import reachable, scratch_database
+from yiyangkang.bootstrap import Container, build, read_region_file, write_sheet
+from yiyangkang.domain.homebed.contracts import Contract, ContractTerms, Frequency, PlanLine
+from yiyangkang.domain.homebed.reports import Totals
+from yiyangkang.domain.kernel.identifiers import credit_code_check_char
+from yiyangkang.domain.kernel.paging import PageRequest
+from yiyangkang.domain.kernel.timekeeping import SHANGHAI
+from yiyangkang.services.auth import system_principal
+from yiyangkang.services.homebed import config, reports
+from yiyangkang.services.homebed.config import ServiceItemForm, SubsidyTypeForm
+from yiyangkang.services.institutions import InstitutionForm, register_institution
+from yiyangkang.services.regions import load_regions
+from yiyangkang.services.staff import StaffForm, hire_staff
+from yiyangkang.settings import Settings
+
+PG_ADMIN_URL = os.environ.get("YYK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+OPERATOR = system_principal("bench")
+INSTITUTIONS = 10
+STAFF_PER_INSTITUTION = 10
+CONTRACTS = 2_000
+PERIOD = (date(2026, 10, 1), date(2026, 11, 1))
+T = TypeVar("T")
+
+
+def timed(fn: Callable[[], T]) -> tuple[T, float]:
+    start = perf_counter()
+    result = fn()
+    return result, perf_counter() - start
+
+
+def populate(rt: Container, orders: int) -> None:
+    load_regions(rt, read_region_file())
+    institutions, staff = [], []
+    for n in range(INSTITUTIONS):
+        body = f"91440101MA5CB{n:04d}"
+        inst = register_institution(rt, OPERATOR, InstitutionForm(
+            name=f"基准测试居家养老服务中心{n + 1:02d}", credit_code=body + credit_code_check_char(body),
+            type="home_care_provider", region_code="440104", address="广州市越秀区东风中路437号"))
+        institutions.append(inst.id)
+        for m in range(STAFF_PER_INSTITUTION):
+            staff.append(hire_staff(rt, OPERATOR, StaffForm(
+                institution_id=inst.id, name=f"护理员{n:02d}{m:02d}", phone=f"1390000{n:02d}{m:02d}",
+                profession="service_worker")).id)
+    item = config.create_entry(rt, OPERATOR, config.SERVICE_ITEMS, ServiceItemForm(
+        name="上门护理", category="医疗护理", standard_minutes=60, price_fen=12000))
+    subsidies = [config.create_entry(rt, OPERATOR, config.SUBSIDY_TYPES, form).id for form in (
+        SubsidyTypeForm(region_code="440100", name="广州市家床护理补贴", mode="ratio", ratio_bp=7000, cap_fen=8000),
+        SubsidyTypeForm(region_code="440104", name="越秀区定额补贴", mode="amount", amount_fen=3000))]
+    assert rt.engine is not None
+    with rt.engine.begin() as conn:  # elders' files: only their ids matter to the report
+        conn.execute(text("""
+            INSERT INTO elders (id, version, institution_id, name, gender, birth_date, id_card_enc, id_card_hash,
+                                region_code, created_at)
+            SELECT 'bench-elder-' || g, 0, (CAST(:insts AS text[]))[1 + g % :n_inst], '老人' || g, 'female',
+                   DATE '1940-01-01', '\\x00'::bytea, md5(g::text), '440104', now()
+            FROM generate_series(1, :n) AS g"""), {"insts": institutions, "n_inst": INSTITUTIONS, "n": CONTRACTS})
+    now = rt.clock.now()
+    with rt.uow() as uow:
+        for n in range(1, CONTRACTS + 1):
+            terms = ContractTerms(start_date=date(2026, 9, 1), expiry_date=date(2027, 9, 1),
+                                  service_plan=(PlanLine(item.id, "上门护理", 2, Frequency.WEEK),),
+                                  subsidy_type_id=subsidies[n % 2])
+            uow.contracts.add(Contract.sign(
+                id=f"bench-contract-{n}", number=f"QY20260901{n:05d}", institution_id=institutions[n % INSTITUTIONS],
+                elder_id=f"bench-elder-{n}", application_id=None, region_code="440104001", elder_name=f"老人{n}",
+                elder_id_card_masked="440104********1234", sign_date=date(2026, 9, 1), terms=terms,
+                today=date(2026, 10, 1), actor=OPERATOR.actor, at=now))
+        uow.commit()
+    with rt.engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO hb_orders (id, version, number, institution_id, elder_id, contract_id, region_code,
+                subsidy_type_id, service_item_id, item_name, status, staff_id, supplementary, scheduled_at,
+                started_at, completed_at, price_fen, subsidy_fen, self_pay_fen, doc, created_at)
+            SELECT 'bench-order-' || g, 0, 'FW' || lpad(g::text, 13, '0'), c.institution_id, c.elder_id, c.id,
+                   c.region_code, c.subsidy_type_id, :item, '上门护理',
+                   CASE WHEN g % 97 < 10 THEN 'cancelled' ELSE 'completed' END,
+                   (CAST(:staff AS text[]))[1 + (g * 7) % :n_staff], false, t.done - interval '70 minutes',
+                   t.done - make_interval(mins => 30 + g % 60), t.done, 12000,
+                   CASE WHEN c.subsidy_type_id = :ratio THEN 8000 ELSE 3000 END,
+                   CASE WHEN c.subsidy_type_id = :ratio THEN 4000 ELSE 9000 END, '{}', t.done - interval '1 day'
+            FROM generate_series(1, :n) AS g
+            JOIN hb_contracts c ON c.id = 'bench-contract-' || (1 + g % :n_contracts)
+            CROSS JOIN LATERAL (SELECT TIMESTAMPTZ '2026-10-01 00:30+08'
+                                       + make_interval(secs => (g::bigint * 2671) % (31 * 86400 - 3600)) AS done) t
+            """), {"item": item.id, "staff": staff, "n_staff": len(staff), "ratio": subsidies[0], "n": orders,
+                   "n_contracts": CONTRACTS})
+        conn.execute(text("ANALYZE"))
+
+
+BASELINE = text("""
+    SELECT institution_id, count(*), sum(price_fen), sum(subsidy_fen), sum(self_pay_fen)
+    FROM hb_orders
+    WHERE status = 'completed' AND completed_at >= :start AND completed_at < :end
+    GROUP BY institution_id
+""")
+
+
+def baseline(rt: Container) -> dict[str, tuple[int, int, int, int]]:
+    assert rt.engine is not None
+    start, end = (reports_day(d) for d in PERIOD)
+    with rt.engine.connect() as conn:
+        return {r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in conn.execute(BASELINE,
+                                                                                        {"start": start, "end": end})}
+
+
+def reports_day(day: date) -> datetime:
+    """Midnight in Shanghai: report periods are Shanghai dates."""
+    return datetime.combine(day, time(), SHANGHAI)
+
+
+def as_map(totals: list[Totals]) -> dict[str, tuple[int, int, int, int]]:
+    return {t.institution_id: (t.orders, t.amount_fen, t.subsidy_fen, t.self_pay_fen) for t in totals}
+
+
+def build_report(rt: Container, flt: reports.SettlementFilter) -> tuple[int, list[object]]:
+    """Stream every row into the sheet's lines; keep only the totals lines (what a writer would flush)."""
+    count, tail = 0, []
+    for line in reports.settlement_sheet(reports.settlement_rows(rt, OPERATOR, flt)):
+        if line and str(line[0]).startswith(("机构合计", "总计")):
+            tail.append(line)
+        else:
+            count += 1
+    return count - 1, tail  # the blank separator line is not a row
+
+
+def run(admin_url: str, orders: int, workdir: Path) -> None:
+    shown = make_url(admin_url).render_as_string(hide_password=True)
+    print(f"\nPostgreSQL (temporary database on {shown})")
+    with scratch_database(admin_url, "yyk_bench") as url:
+        rt = build(Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=1024,
+                            files_dir=str(workdir / "files"), notify_outbox=""))
+        try:
+            rt.upgrade_database()
+            _, load_s = timed(lambda: populate(rt, orders))
+            print(f"  data          {orders:>9,} orders generated in {load_s:7.2f} s")
+            flt = reports.settlement_filter(OPERATOR, *PERIOD)
+            expected, base_s = timed(lambda: baseline(rt))
+            totals, totals_s = timed(lambda: reports.settlement_totals(rt, OPERATOR, flt))
+            rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            (rows, tail), report_s = timed(lambda: build_report(rt, flt))
+            rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            out = workdir / "settlement.csv"
+            _, export_s = timed(lambda: write_sheet(out, reports.SETTLEMENT_HEADER, reports.settlement_sheet(
+                reports.settlement_rows(rt, OPERATOR, flt))))
+            pages = []
+            for _ in range(20):
+                _, s = timed(lambda: reports.settlement_report(rt, OPERATOR, flt, PageRequest(1, 20)))
+                pages.append(s)
+        finally:
+            rt.dispose()
+    completed = sum(v[0] for v in expected.values())
+    grand = tail[-1]
+    if as_map(list(totals)) != expected or rows != completed or int(grand[-3] * 100) != sum(
+            v[1] for v in expected.values()):
+        raise SystemExit("benchmark totals disagree with the hand-written SQL aggregate")
+    print(f"  completed     {completed:>9,} orders in the period, {len(expected)} institutions "
+          f"(totals agree to the fen: repository, report, export, baseline)")
+    print(f"  totals        {totals_s:9.3f} s   (use case: GROUP BY through the repository)")
+    print(f"  report        {report_s:9.2f} s   {rows / report_s:>10,.0f} rows/s   (rows + totals, no file)")
+    print(f"  export        {export_s:9.2f} s   {rows / export_s:>10,.0f} rows/s   "
+          f"(CSV, {out.stat().st_size / 2**20:.0f} MiB)" if out.exists() else "")
+    print(f"  page          p50 {statistics.median(pages) * 1000:7.1f} ms   "
+          f"p95 {statistics.quantiles(pages, n=20)[18] * 1000:7.1f} ms   (first 20 rows + totals, 20 runs)")
+    print(f"  memory        max RSS {rss_after / 1024:.0f} MiB (grew {max(rss_after - rss_before, 0) / 1024:.0f} MiB "
+          f"while building the report)")
+    print(f"  baseline      {base_s:9.3f} s   (hand-written SQL aggregate of the same totals)")
+    print(f"  ratio vs baseline: totals {totals_s / base_s:.1f}x, full report {report_s / base_s:.1f}x")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench settlement",
+                                     description="Benchmark the government settlement report (HB-30).")
+    parser.add_argument("--orders", type=int, default=1_000_000, help="synthetic orders (default 1,000,000)")
+    parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="PostgreSQL server to create a scratch database on")
+    args = parser.parse_args(argv)
+    if args.orders < CONTRACTS:
+        parser.error(f"--orders must be at least {CONTRACTS}")
+    print(f"Settlement report benchmark: {args.orders:,} home-bed orders, period {PERIOD[0]:%Y-%m}")
+    print(f"Python {platform.python_version()}, SQLAlchemy {sqlalchemy.__version__}, {platform.machine()}")
+    if not reachable(args.pg_url):
+        print(f"\nPostgreSQL: unreachable ({make_url(args.pg_url).render_as_string(hide_password=True)}); "
+              "this benchmark needs it")
+        return 1
+    with tempfile.TemporaryDirectory(prefix="yyk-bench-") as tmp:
+        run(args.pg_url, args.orders, Path(tmp))
+    return 0
+
