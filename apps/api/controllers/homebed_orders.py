@@ -1,6 +1,7 @@
 """Home-bed service orders (HB-10/11, S-01…S-03, S-06), exception orders (A-08) and reports (HB-30)."""
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Literal
 
@@ -154,7 +155,7 @@ class HomeBedReportController(Controller):
             content = path.read_bytes()
         media = "text/csv; charset=utf-8" if format == "csv" else \
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        name = f"homebed-settlement-{start:%Y%m%d}-{end:%Y%m%d}.{format}"
+        name = f"homebed-settlement-{start:%Y%m%d}-{end - timedelta(days=1):%Y%m%d}.{format}"  # both inclusive
         return Response(content=content, media_type=media,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -40,6 +40,7 @@ from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AuditEventView
 
 KIND = "签约"
+BACKDATE_DAYS = 90
 SYSTEM = Actor.system("homebed-calendar")
 _PER = choice(Frequency, "频次应为 week（每周）、month（每月）或 term（签约期内）")
 
@@ -150,6 +151,9 @@ def sign_contract(rt: Runtime, principal: Principal, application_id: str, form: 
         sign_date = form.sign_date or day
         checks = Checks()
         checks.require("sign_date", sign_date <= day, "签约日期不能晚于今天", "IN_FUTURE")
+        # Paper contracts are entered late, but not years late (a typo would burn the application).
+        checks.require("sign_date", sign_date >= day - timedelta(days=BACKDATE_DAYS),
+                       f"签约日期不能早于{BACKDATE_DAYS}天前", "TOO_OLD")
         scale = uow.scales.get(form.assessment.scale_id) if form.assessment else None
         if form.assessment:
             checks.require("assessment.scale_id", scale is not None and scale.active, "评估量表不存在或已停用",

@@ -21,23 +21,31 @@ from yiyangkang.services.runtime import Runtime
 MAX_DAYS = 366
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # periods outside these are typing mistakes
+
+
 def parse_period(text: str) -> tuple[date, date]:
     """"2026-10" → [1 Oct, 1 Nov); "2026-10-05..2026-10-20" → [5 Oct, 21 Oct)."""
     try:
         if ".." in text:
             first, last = (date.fromisoformat(p.strip()) for p in text.split("..", 1))
-            return first, date.fromordinal(last.toordinal() + 1)
-        year, month = (int(p) for p in text.strip().split("-"))
-        start = date(year, month, 1)
-        return start, date(year + month // 12, month % 12 + 1, 1)
-    except ValueError:
-        raise ValidationFailed([FieldError("period", "统计期间格式应为 2026-10 或 2026-10-01..2026-10-31",
-                                           "INVALID_PERIOD")]) from None
+            start, end = first, date.fromordinal(last.toordinal() + 1)
+        else:
+            year, month = (int(p) for p in text.strip().split("-"))
+            start = date(year, month, 1)
+            end = date(year + month // 12, month % 12 + 1, 1)
+        if not FIRST_YEAR <= start.year <= end.year <= LAST_YEAR:
+            raise ValueError("out of range")
+        return start, end
+    except (ValueError, OverflowError):
+        raise ValidationFailed([FieldError("period", "统计期间格式应为 2026-10 或 2026-10-01..2026-10-31"
+                                                     f"（{FIRST_YEAR}～{LAST_YEAR}年）", "INVALID_PERIOD")]) from None
 
 
 def settlement_filter(principal: Principal, start: date, end: date, *, region_code: str | None = None,
                       institution_id: str | None = None, subsidy_type_id: str | None = None) -> SettlementFilter:
-    if not start < end or (end - start).days > MAX_DAYS:
+    in_range = start.year >= FIRST_YEAR and end.year <= LAST_YEAR
+    if not in_range or not start < end or (end - start).days > MAX_DAYS:
         raise ValidationFailed([FieldError("period", f"统计期间应为1～{MAX_DAYS}天", "INVALID_PERIOD")])
     return SettlementFilter(visibility(principal, Operation.HOMEBED_REPORT), start, end, region_code or None,
                             institution_id or None, subsidy_type_id or None)
