@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from openpyxl import load_workbook
 
 from apps.cli.demo import DEMO_PASSWORD
 from apps.cli.main import cli
@@ -216,3 +218,22 @@ def test_seed_demo_refuses_a_database_with_data(demo: Demo, demo_yyk: Yyk, demo_
     assert_clean_failure(result)
     assert "数据库中已有数据" in result.output
     assert _counts(demo_rt) == demo.counts
+
+
+@pytest.mark.slow
+def test_demo_home_beds_settle_to_the_fen(demo: Demo, demo_yyk: Yyk, tmp_path: Path) -> None:
+    """HB-30: October's settlement of the demo opens as a spreadsheet and its totals equal its rows."""
+    assert "家床签约 24，家床订单" in demo.result.stdout
+    out = tmp_path / "october.xlsx"
+    result = demo_yyk("report", "homebed-settlement", "--period", "2026-10", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    lines = [list(r) for r in load_workbook(out, read_only=True).worksheets[0].iter_rows(values_only=True)]
+    blank = next(n for n, line in enumerate(lines) if not any(line))
+    rows, totals = lines[1:blank], lines[blank + 1:]
+    assert len(rows) > 100 and all("*" in r[4] and "*" in r[3] for r in rows)  # names and IDs masked
+    per_institution = totals[:-1]
+    for col in (12, 13, 14):
+        column = sum(Decimal(str(r[col])) for r in rows)
+        assert Decimal(str(totals[-1][col])) == column
+        assert sum(Decimal(str(t[col])) for t in per_institution) == column
+    assert totals[-1][0] == f"总计（{len(rows)}单）"

@@ -79,8 +79,6 @@ def test_the_elder_must_give_their_own_id_number_and_a_code(memory: Container) -
     assert field_codes(bad) == {("days", "OUT_OF_RANGE")}
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: update_application does not re-check NOT_SELF; an elder's own "
-                                       "application can be edited to another person's ID number")
 def test_the_elder_cannot_edit_their_application_to_someone_else(memory: Container) -> None:
     """HB-01: the 本人申请 rule holds for edits too."""
     w = build(memory)
@@ -157,8 +155,6 @@ def test_one_open_application_per_elder(backend: Container) -> None:
         applications.review_application(w.rt, w.p("admin_A"), first.id, approve=True)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: update_application accepts an ID number that already has an open "
-                                       "application, so one elder ends up with two open applications")
 def test_an_edit_cannot_duplicate_an_open_application(memory: Container) -> None:
     """HB-01: the one-open-application rule also holds when an application's ID number is edited."""
     w = build(memory)

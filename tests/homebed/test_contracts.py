@@ -14,7 +14,6 @@ from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.contracts import ContractNotActive, ContractStatus
 from yiyangkang.domain.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from yiyangkang.services.homebed import applications, assessments, contracts, orders
-from yiyangkang.services.homebed.applications import ApplicationForm
 from yiyangkang.services.homebed.contracts import PlanLineForm, TermsForm
 from yiyangkang.services.homebed.orders import OrderForm
 
@@ -55,12 +54,12 @@ def test_sign_defaults_and_date_rules(backend: Container) -> None:
     assert contracts.get_contract(w.rt, w.p("admin_A"), five_years).terms.expiry_date == date(2031, 11, 25)
 
 
-def test_signing_creates_the_elders_file_once(backend: Container) -> None:
+def test_signing_creates_the_elders_file_once(backend: Container, clock: FrozenClock) -> None:
     """HB-03/S-05: the first contract files the elder; a later one reuses the file; a second contract while one
-    is in force is CONTRACT_ALREADY_IN_FORCE."""
+    is in force is CONTRACT_ALREADY_IN_FORCE, at submission and at signing."""
     w = build(backend)
-    first_app = w.apply(83)
-    first = contracts.get_contract(w.rt, w.p("admin_A"), w.sign(first_app))
+    first = contracts.get_contract(w.rt, w.p("admin_A"), sign_plan(
+        w, w.apply(83), [w.nursing], subsidy=None, expiry=TODAY + timedelta(days=1)))
     with w.rt.uow() as uow:
         elder = uow.elders.by_id_card(id_card(83))
         assert elder is not None and elder.id == first.elder_id
@@ -68,29 +67,33 @@ def test_signing_creates_the_elders_file_once(backend: Container) -> None:
     with pytest.raises(Conflict) as clash:  # a new application is refused while the contract is in force
         w.apply(83)
     assert clash.value.code == "CONTRACT_ALREADY_IN_FORCE"
-    # Two applications for one person can both be open after a rejected one is edited back to review:
-    # signing the second while the first contract is in force is refused at signing.
-    contracts.terminate_contract(w.rt, w.p("admin_A"), first.id, reason="搬家")
-    form = ApplicationForm(institution_id=w.world.inst["A"], elder_name="申请老人83", id_card_no=id_card(83),
-                           region_code="440104", address="越秀区某路1号", applicant_name="社工",
-                           applicant_phone="13800000001")
-    one = applications.submit_application(w.rt, w.p("admin_A"), form)
-    applications.review_application(w.rt, w.p("admin_A"), one.id, approve=False, note="材料不全")
-    two = applications.submit_application(w.rt, w.p("admin_A"), form)
-    applications.update_application(w.rt, w.p("admin_A"), one.id, ApplicationForm(condition="已补材料"))
-    for app in (one, two):
-        applications.review_application(w.rt, w.p("admin_A"), app.id, approve=True)
-    second = contracts.get_contract(w.rt, w.p("admin_A"), w.sign(one.id))
-    assert second.elder_id == first.elder_id  # the same file
+    clock.advance(days=2)  # the first contract has expired: a new application is welcome
+    assert contracts.roll_contracts(w.rt) == 1
+    second_app = w.apply(83)
+    assert applications.get_application(w.rt, w.p("admin_A"), second_app).elder_id == first.elder_id
+    renewal = contracts.renew_contract(w.rt, w.p("admin_A"), first.id)  # meanwhile the old one is renewed
+    assert renewal.status == "active"
     with pytest.raises(Conflict) as clash:
-        w.sign(two.id)
+        w.sign(second_app)
     assert clash.value.code == "CONTRACT_ALREADY_IN_FORCE"
-    assert applications.get_application(w.rt, w.p("admin_A"), two.id).status == "approved"
+    assert applications.get_application(w.rt, w.p("admin_A"), second_app).status == "approved"
+    contracts.terminate_contract(w.rt, w.p("admin_A"), renewal.id, reason="改签新方案")
+    second = contracts.get_contract(w.rt, w.p("admin_A"), w.sign(second_app))
+    assert second.elder_id == first.elder_id and second.status == "active"  # the same file
     with w.rt.uow() as uow:
         files = [e for e in uow.elders.list(_everything(), ALL).items if e.id_card_no == id_card(83)]
     assert len(files) == 1
     listed = contracts.list_contracts(w.rt, w.p("admin_A"), ALL, elder_id=first.elder_id)
-    assert sorted(c.status for c in listed.items) == ["active", "terminated"]
+    assert sorted(c.status for c in listed.items) == ["active", "expired", "terminated"]
+
+
+def test_an_expired_contract_does_not_block_a_new_application_before_the_daily_roll(
+        memory: Container, clock: FrozenClock) -> None:
+    """HB-01/HB-03: the calendar, not the batch job, decides whether a contract is in force."""
+    w = build(memory)
+    sign_plan(w, w.apply(78), [w.nursing], subsidy=None, expiry=TODAY + timedelta(days=1))
+    clock.advance(days=2)
+    assert applications.get_application(w.rt, w.p("admin_A"), w.apply(78)).status == "approved"
 
 
 def _everything():  # type: ignore[no-untyped-def]
@@ -118,8 +121,6 @@ def test_future_start_is_pending_until_the_day(backend: Container, clock: Frozen
     assert [(e.name, e.actor_id) for e in events][-1] == ("contract.active", "homebed-calendar")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: HB-03 says the expiry defaults to the sign date + 1 year, but "
-                                       "contracts._terms defaults it to the start date + 1 year")
 def test_default_expiry_is_counted_from_the_sign_date_even_with_a_later_start(memory: Container) -> None:
     """HB-03: expiry date (default sign date + 1 year, adjustable)."""
     w = build(memory)
@@ -224,6 +225,35 @@ def test_renewing_an_expired_contract_starts_today(backend: Container, clock: Fr
     day = TODAY + timedelta(days=400)
     assert (renewed.status, renewed.terms.start_date, renewed.terms.expiry_date) == ("active", day, date(2028, 6, 30))
     assert contracts.get_contract(w.rt, w.p("admin_A"), lapsed).status == "expired"
+
+
+def test_terminating_a_renewed_contract_ends_its_renewal(backend: Container, clock: FrozenClock) -> None:
+    """HB-05/HB-06: after termination no new order for the elder, so a renewal waiting to start cannot become
+    active later."""
+    w = build(backend)
+    old_id = w.contract(91)
+    clock.advance(days=300)
+    renewal = contracts.renew_contract(w.rt, w.p("admin_A"), old_id)
+    contracts.terminate_contract(w.rt, w.p("admin_A"), old_id, reason="入住养老院")
+    clock.advance(days=70)  # past the old expiry: the renewal would have started
+    assert contracts.get_contract(w.rt, w.p("admin_A"), renewal.id).status == "terminated"
+    with pytest.raises(ContractNotActive):
+        w.order(renewal.id)
+
+
+def test_shortening_the_term_leaves_no_order_after_the_new_expiry(memory: Container) -> None:
+    """HB-07/HB-10: no open order may be scheduled after the contract's expiry, whichever way the expiry moved."""
+    w = build(memory)
+    contract_id = w.contract(92)
+    late = orders.place_order(w.rt, w.p("admin_A"), OrderForm(
+        contract_id=contract_id, service_item_id=w.nursing, scheduled_at=w.now + timedelta(days=20)))
+    try:
+        contracts.amend_contract(w.rt, w.p("admin_A"), contract_id, TermsForm(
+            service_plan=[PlanLineForm(service_item_id=w.nursing, times=1, per="week")],
+            expiry_date=TODAY + timedelta(days=10)), reason="提前结束")
+    except (Conflict, ValidationFailed):
+        return  # refusing the change is fine too
+    assert orders.get_order(w.rt, w.p("admin_A"), late.id).status == "cancelled"
 
 
 def test_termination_rules_and_events(backend: Container, clock: FrozenClock) -> None:

@@ -28,11 +28,6 @@ def w(sql_backend: Container) -> HomeBedWorld:
     return build(sql_backend)
 
 
-def _dialect(w: HomeBedWorld) -> str:
-    assert w.rt.engine is not None
-    return w.rt.engine.dialect.name
-
-
 def test_orders_racing_a_termination_never_survive_it(w: HomeBedWorld) -> None:
     """HB-05/HB-10: 8 parallel orders against a termination of the same contract: every order that got in is
     cancelled by the termination, every later one is refused."""
@@ -106,29 +101,20 @@ def _application(w: HomeBedWorld, n: int) -> ApplicationForm:
                            applicant_phone=phone(800 + n))
 
 
-def test_parallel_applications_of_different_elders(w: HomeBedWorld, request: pytest.FixtureRequest) -> None:
+def test_parallel_applications_of_different_elders(w: HomeBedWorld) -> None:
     """HB-01/S-04: 8 applications filed at once for 8 elders are all accepted with distinct numbers (at worst a
-    409 to retry, never a server error)."""
-    if _dialect(w) == "sqlite":
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="BUG: on SQLite submit_application reads before its first write; the sequence "
-                                "UPDATE of a stale snapshot raises a raw OperationalError 'database is locked' "
-                                "(not mapped to ConcurrentUpdate) - services/homebed/applications.py:173, "
-                                "adapters/sqlalchemy/repositories/homebed.py SqlSequences.next"))
+    409 to retry, never a server error such as SQLite's 'database is locked')."""
     who = [w.p("admin_A"), w.p("staff_A")]
     results = race(8, lambda i: applications.submit_application(w.rt, who[i % 2], _application(w, 170 + i)))
     made = [r for r in results if isinstance(r, ApplicationView)]
     assert all(isinstance(r, (ApplicationView, ConcurrentUpdate)) for r in results), results
     assert len({a.number for a in made}) == len(made) >= 1
+    assert applications.list_applications(w.rt, w.p("admin_A"), ALL).total == len(made)
 
 
-def test_parallel_applications_of_one_elder_leave_one_open(w: HomeBedWorld, request: pytest.FixtureRequest) -> None:
+def test_parallel_applications_of_one_elder_leave_one_open(w: HomeBedWorld) -> None:
     """HB-01: the same elder's application sent 8 times at once (double taps, two family members) leaves exactly
     one open application; the others are BED_APPLICATION_EXISTS."""
-    request.applymarker(pytest.mark.xfail(strict=True, reason=(
-        "BUG: raw OperationalError 'database is locked' from SqlSequences.next on SQLite" if _dialect(w) == "sqlite"
-        else "BUG: the one-open-application rule is a read-then-insert without a lock or unique index "
-             "(services/homebed/applications.py:166 open_for_id_card); parallel submits all pass the check")))
     who = [w.p("admin_A"), w.p("staff_A")]
     for round_ in range(3):  # several rounds so that a lucky serialisation cannot hide the race
         n = 180 + round_
@@ -137,3 +123,4 @@ def test_parallel_applications_of_one_elder_leave_one_open(w: HomeBedWorld, requ
         assert all(isinstance(r, ApplicationView) or getattr(r, "code", "") == "BED_APPLICATION_EXISTS"
                    for r in results), results
         assert len(made) == 1, f"{len(made)} open applications for one elder"
+    assert applications.list_applications(w.rt, w.p("admin_A"), ALL).total == 3

@@ -70,7 +70,11 @@ class MemorySettings(MemoryRepository[BusinessSettings]):
 
 class MemoryApplications(_Owned[BedApplication]):
     name = "hb_applications"
-    unique = ((lambda a: a.number, "NUMBER_TAKEN", "编号重复"),)
+    unique = (
+        (lambda a: a.number, "NUMBER_TAKEN", "编号重复"),
+        (lambda a: a.id_card_no if a.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.APPROVED) else None,
+         "BED_APPLICATION_EXISTS", "该老人已有待审核或待签约的床位申请"),
+    )
 
     def _target(self, item: Any) -> Target:
         return Target(institution_id=item.institution_id, institution_path=self._path(item.institution_id),

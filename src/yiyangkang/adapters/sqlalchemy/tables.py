@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 NAMING = {
@@ -278,6 +279,10 @@ hb_applications = _document(
     Column("elder_name", String(64), nullable=False),
     Column("id_card_hash", String(64), nullable=False, index=True),
     Column("applicant_account_id", String(36), ForeignKey("accounts.id"), nullable=False, index=True),
+    # One application on its way (submitted or approved) per ID number, whatever races the checks.
+    Index("uq_hb_applications_open_id_card", "id_card_hash", unique=True,
+          postgresql_where=text("status IN ('submitted', 'approved')"),
+          sqlite_where=text("status IN ('submitted', 'approved')")),
     sealed=True,
 )
 

@@ -8,11 +8,13 @@ from datetime import date, datetime, timedelta
 from attrs import frozen
 
 from yiyangkang.domain.homebed.applications import ApplicantKind, ApplicationStatus, BedApplication
+from yiyangkang.domain.homebed.contracts import IN_TERM, Contract
 from yiyangkang.domain.homebed.numbers import NumberKind
 from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from yiyangkang.domain.kernel.events import Actor
 from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.identifiers import parse_mobile
 from yiyangkang.domain.kernel.paging import Page, PageRequest
@@ -28,6 +30,7 @@ from yiyangkang.services.homebed.common import (
     next_number,
     read_file,
     store_upload,
+    stored_uploads,
     today,
 )
 from yiyangkang.services.homebed.views import ApplicationView
@@ -36,6 +39,7 @@ from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AuditEventView
 
 KIND = "床位申请"
+CALENDAR = Actor.system("homebed-calendar")
 
 
 @frozen
@@ -148,6 +152,10 @@ def submit_application(rt: Runtime, principal: Principal, form: ApplicationForm)
     require(principal, Operation.BED_APPLY)
     kind = _applicant_kind(principal)
     with rt.uow() as uow:
+        # The number first: it is this unit of work's first write, which SQLite needs before any read
+        # (a rolled-back submission gives its number back).
+        now = rt.clock.now()
+        number = next_number(uow, NumberKind.APPLICATION, now)
         checks = Checks()
         if form.token:
             claims = _claims(rt, form.token)
@@ -164,9 +172,7 @@ def submit_application(rt: Runtime, principal: Principal, form: ApplicationForm)
         if kind is ApplicantKind.SELF:  # 本人申请: the applicant is the elder
             values.setdefault("applicant_name", values.get("elder_name"))
             values.setdefault("applicant_phone", values.get("phone"))
-            own = [uow.elders.get(e) for e in principal.elder_ids]
-            checks.require("id_card_no", any(e and e.id_card_no == values.get("id_card_no") for e in own),
-                           "本人申请须填写本人的身份证号", "NOT_SELF")
+            _own_card(uow, checks, principal, values.get("id_card_no"))
         checks.require("applicant_name", bool(values.get("applicant_name")), "请填写申请人姓名", "REQUIRED")
         checks.require("applicant_phone", bool(values.get("applicant_phone")), "请填写申请人手机号", "REQUIRED")
         checks.done()
@@ -174,11 +180,10 @@ def submit_application(rt: Runtime, principal: Principal, form: ApplicationForm)
         if uow.applications.open_for_id_card(id_card):
             raise Conflict("该老人已有待审核或待签约的床位申请", code="BED_APPLICATION_EXISTS")
         elder = uow.elders.by_id_card(id_card)
-        if elder is not None and uow.contracts.in_term_for_elder(elder.id):
+        if elder is not None and contracts_in_force(uow, elder.id, today(rt), now):
             raise Conflict("该老人已有生效中的家床签约", code="CONTRACT_ALREADY_IN_FORCE")
-        now = rt.clock.now()
         app = BedApplication(
-            id=rt.ids.new_id(), number=next_number(uow, NumberKind.APPLICATION, now), institution_id=institution_id,
+            id=rt.ids.new_id(), number=number, institution_id=institution_id,
             elder_id=elder.id if elder else None, applicant_kind=kind, applicant_account_id=principal.account_id,
             created_at=now, **values,  # type: ignore[arg-type]
         )
@@ -186,6 +191,25 @@ def submit_application(rt: Runtime, principal: Principal, form: ApplicationForm)
         uow.applications.add(app)
         uow.commit()
         return ApplicationView.of(app, reveal=True)
+
+
+def _own_card(uow: UnitOfWork, checks: Checks, principal: Principal, card: object) -> None:
+    """本人申请: the elder applying for themselves can only name their own ID number."""
+    own = [uow.elders.get(e) for e in principal.elder_ids]
+    checks.require("id_card_no", any(e and e.id_card_no == card for e in own), "本人申请须填写本人的身份证号",
+                   "NOT_SELF")
+
+
+def contracts_in_force(uow: UnitOfWork, elder_id: str, day: date, now: datetime) -> list[Contract]:
+    """The elder's contracts pending start or active *today*: stored statuses are rolled first, so a
+    contract that expired overnight does not block a new application before the daily job runs."""
+    found = []
+    for contract in uow.contracts.in_term_for_elder(elder_id):
+        if contract.roll(day, CALENDAR, now):
+            uow.contracts.save(contract)
+        if contract.status in IN_TERM:
+            found.append(contract)
+    return found
 
 
 def _load(uow: UnitOfWork, principal: Principal, op: Operation, ident: str, *, lock: bool = False) -> BedApplication:
@@ -207,8 +231,17 @@ def update_application(rt: Runtime, principal: Principal, ident: str, form: Appl
         values = _fields(uow, checks, form, creating=False, today_=today(rt),
                          region_scope=region.region_code if region and app.applicant_kind is not ApplicantKind.STAFF
                          else None)
+        card = values.get("id_card_no")
+        changed_card = bool(card) and card != app.id_card_no
+        if changed_card and app.applicant_kind is ApplicantKind.SELF:
+            _own_card(uow, checks, principal, card)
         checks.done()
         app.expect_version(expected_version)
+        if changed_card:
+            if uow.applications.open_for_id_card(str(card)):
+                raise Conflict("该老人已有待审核或待签约的床位申请", code="BED_APPLICATION_EXISTS")
+            elder = uow.elders.by_id_card(str(card))  # the file the new number belongs to, if any
+            values["elder_id"] = elder.id if elder else None
         if app.edit(values, principal.actor, rt.clock.now()):
             uow.applications.save(app)
             uow.commit()
@@ -218,9 +251,11 @@ def update_application(rt: Runtime, principal: Principal, ident: str, form: Appl
 def attach_material(rt: Runtime, principal: Principal, ident: str, upload: Upload) -> ApplicationView:
     with rt.uow() as uow:
         app = _load(uow, principal, Operation.BED_APPLY, ident, lock=True)
-        app.attach(store_upload(rt, "materials", upload), principal.actor, rt.clock.now())
-        uow.applications.save(app)
-        uow.commit()
+        with stored_uploads(rt) as refs:
+            refs.append(store_upload(rt, "materials", upload))
+            app.attach(refs[0], principal.actor, rt.clock.now())
+            uow.applications.save(app)
+            uow.commit()
         return ApplicationView.of(app, reveal=_reveal(uow, principal, app))
 
 

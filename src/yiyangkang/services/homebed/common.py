@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -86,6 +87,19 @@ def store_upload(rt: Runtime, folder: str, upload: Upload, field: str = "file") 
     name = "".join(c for c in upload.name if c.isprintable() and c not in '/\\')[-100:] or key.rsplit("/", 1)[1]
     return FileRef(key=key, name=name, content_type=content_type, size=len(upload.data),
                    sha256=hashlib.sha256(upload.data).hexdigest(), uploaded_at=rt.clock.now())
+
+
+@contextmanager
+def stored_uploads(rt: Runtime) -> Iterator[list[FileRef]]:
+    """Files stored inside this block are deleted again if the block fails: only a committed aggregate
+    may refer to stored bytes."""
+    refs: list[FileRef] = []
+    try:
+        yield refs
+    except BaseException:
+        for ref in refs:
+            rt.files.delete(ref.key)
+        raise
 
 
 def read_file(rt: Runtime, ref: FileRef | None, ident: str) -> tuple[FileRef, bytes]:

@@ -27,7 +27,7 @@ from yiyangkang.domain.orgs.regions import region_prefix
 from yiyangkang.ports.homebed import CatalogRepository
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import require
-from yiyangkang.services.homebed.common import Upload, current_settings, read_file, store_upload
+from yiyangkang.services.homebed.common import Upload, current_settings, read_file, store_upload, stored_uploads
 from yiyangkang.services.homebed.views import (
     RenovationItemView,
     ScaleView,
@@ -278,13 +278,13 @@ def add_picture(rt: Runtime, principal: Principal, ident: str, upload: Upload) -
         item: RenovationItem = _get(uow, RENOVATION_ITEMS, ident)
         if len(item.pictures) >= MAX_PICTURES:
             raise ValidationFailed([FieldError("file", f"每个改造项目最多{MAX_PICTURES}张图片", "TOO_MANY")])
-        ref = store_upload(rt, "renovation_items", upload)
-        if ref.content_type == "application/pdf":
-            rt.files.delete(ref.key)
-            raise ValidationFailed([FieldError("file", "改造项目图片只能是 JPG 或 PNG", "UNSUPPORTED_TYPE")])
-        item.change({"pictures": (*item.pictures, ref)}, principal.actor, rt.clock.now(), name="picture_added")
-        uow.renovation_items.save(item)
-        uow.commit()
+        with stored_uploads(rt) as refs:
+            refs.append(ref := store_upload(rt, "renovation_items", upload))
+            if ref.content_type == "application/pdf":
+                raise ValidationFailed([FieldError("file", "改造项目图片只能是 JPG 或 PNG", "UNSUPPORTED_TYPE")])
+            item.change({"pictures": (*item.pictures, ref)}, principal.actor, rt.clock.now(), name="picture_added")
+            uow.renovation_items.save(item)
+            uow.commit()
         return RenovationItemView.of(item)
 
 

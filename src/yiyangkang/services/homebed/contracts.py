@@ -12,6 +12,7 @@ from yiyangkang.domain.elders.elder import Elder
 from yiyangkang.domain.homebed.applications import BedApplication
 from yiyangkang.domain.homebed.assessment import Assessment, AssessmentKind
 from yiyangkang.domain.homebed.contracts import (
+    IN_TERM,
     Contract,
     ContractStatus,
     ContractTerms,
@@ -24,15 +25,15 @@ from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation, Visibility
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict
-from yiyangkang.domain.kernel.events import Actor
 from yiyangkang.domain.kernel.masking import mask_id_card, mask_name
 from yiyangkang.domain.kernel.paging import Page, PageRequest
-from yiyangkang.domain.kernel.timekeeping import add_years
+from yiyangkang.domain.kernel.timekeeping import add_years, business_date
 from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.orgs.regions import region_prefix
 from yiyangkang.ports.homebed import Notice
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import visibility
+from yiyangkang.services.homebed.applications import CALENDAR, contracts_in_force
 from yiyangkang.services.homebed.applications import KIND as APPLICATION
 from yiyangkang.services.homebed.common import current_settings, events_of, load_owned, next_number, today
 from yiyangkang.services.homebed.views import ContractView
@@ -41,7 +42,7 @@ from yiyangkang.services.views import AuditEventView
 
 KIND = "签约"
 BACKDATE_DAYS = 90
-SYSTEM = Actor.system("homebed-calendar")
+SYSTEM = CALENDAR
 _PER = choice(Frequency, "频次应为 week（每周）、month（每月）或 term（签约期内）")
 
 
@@ -118,7 +119,8 @@ def _terms(uow: UnitOfWork, checks: Checks, form: TermsForm, *, sign_date: date,
     notes = checks.text("notes", form.notes, label="备注", max_len=500, required=False)
     start = form.start_date or (keep.start_date if keep else sign_date)
     terms = ContractTerms(
-        start_date=start, expiry_date=form.expiry_date or (keep.expiry_date if keep else add_years(start, 1)),
+        # HB-03: one year from the sign date unless the parties agree another expiry.
+        start_date=start, expiry_date=form.expiry_date or (keep.expiry_date if keep else add_years(sign_date, 1)),
         service_plan=tuple(plan), subsidy_type_id=form.subsidy_type_id or None,
         renovation_plan=tuple(renovation), assessment_id=assessment_id,
         notes=notes if notes is not None else (keep.notes if keep and form.notes is None else ""),
@@ -163,7 +165,7 @@ def sign_contract(rt: Runtime, principal: Principal, application_id: str, form: 
                        assessment_id=assessment_id)
         checks.done()
         elder = _elder_for(uow, rt, principal, app)
-        if uow.contracts.in_term_for_elder(elder.id):
+        if contracts_in_force(uow, elder.id, day, now):
             raise Conflict("该老人已有待生效或生效中的家床签约", code="CONTRACT_ALREADY_IN_FORCE")
         contract = Contract.sign(
             id=rt.ids.new_id(), number=next_number(uow, NumberKind.CONTRACT, now), institution_id=app.institution_id,
@@ -197,10 +199,19 @@ def terminate_contract(rt: Runtime, principal: Principal, ident: str, *, reason:
         day, now = today(rt), rt.clock.now()
         contract.roll(day, SYSTEM, now)
         contract.terminate(on or day, reason.strip(), day, principal.actor, now)
-        uow.contracts.save(contract)
-        for order in uow.homebed_orders.open_for_contract(contract.id):
-            order.cancel("家床签约已解约", 0, principal.actor, now, forced=True)
-            uow.homebed_orders.save(order)
+        ended = [contract]
+        # HB-05: no new orders for the elder afterwards, so a renewal waiting to start ends as well.
+        successor = uow.contracts.lock(contract.renewed_by_id) if contract.renewed_by_id else None
+        if successor is not None and successor.status in IN_TERM:
+            successor.roll(day, SYSTEM, now)
+            why = f"前期签约{contract.number}已解约：{reason.strip()}"
+            successor.terminate(max(on or day, successor.sign_date), why, day, principal.actor, now)
+            ended.append(successor)
+        for item in ended:
+            uow.contracts.save(item)
+            for order in uow.homebed_orders.open_for_contract(item.id):
+                order.cancel("家床签约已解约", 0, principal.actor, now, forced=True)
+                uow.homebed_orders.save(order)
         uow.commit()
         return ContractView.of(contract)
 
@@ -213,8 +224,16 @@ def renew_contract(rt: Runtime, principal: Principal, ident: str, *, expiry_date
         day, now = today(rt), rt.clock.now()
         old.roll(day, SYSTEM, now)
         terms = old.renewal_terms(day, expiry_date)
+        checks = Checks()
+        for n, line in enumerate(terms.service_plan):
+            item = uow.service_items.get(line.service_item_id)
+            checks.require(f"service_plan.{n}.service_item_id", item is not None and item.active,
+                           f"服务项目“{line.item_name}”已停用，请先变更服务计划再续约", "INACTIVE_SERVICE_ITEM")
+        subsidy = uow.subsidy_types.get(terms.subsidy_type_id) if terms.subsidy_type_id else None
+        checks.require("subsidy_type_id", terms.subsidy_type_id is None or (subsidy is not None and subsidy.active),
+                       "补贴类型已停用，请先变更签约再续约", "UNKNOWN_SUBSIDY_TYPE")
+        checks.done()
         if notes is not None:
-            checks = Checks()
             text = checks.text("notes", notes, label="备注", max_len=500, required=False)
             checks.done()
             terms = ContractTerms(terms.start_date, terms.expiry_date, terms.service_plan, terms.subsidy_type_id,
@@ -247,6 +266,10 @@ def amend_contract(rt: Runtime, principal: Principal, ident: str, form: TermsFor
         contract.amend(terms, reason.strip(), principal.actor, now)
         contract.roll(day, SYSTEM, now)  # a pending contract whose start was moved to today starts now
         uow.contracts.save(contract)
+        for order in uow.homebed_orders.open_for_contract(contract.id):
+            if business_date(order.scheduled_at) > contract.terms.expiry_date:  # an earlier expiry
+                order.cancel("签约变更：预约时间晚于新的到期日", 0, principal.actor, now, forced=True)
+                uow.homebed_orders.save(order)
         uow.commit()
         return ContractView.of(contract)
 

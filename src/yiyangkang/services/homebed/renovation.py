@@ -23,6 +23,7 @@ from yiyangkang.services.homebed.common import (
     next_number,
     read_file,
     store_upload,
+    stored_uploads,
     today,
 )
 from yiyangkang.services.homebed.contracts import load_contract, rolled
@@ -96,15 +97,14 @@ def record_progress(rt: Runtime, principal: Principal, ident: str, note: str,
         text = checks.text("note", note, label="进展说明", max_len=500, required=False)
         checks.done()
         task._worker(principal.staff_id)  # refuse strangers before their files are stored
-        refs: list[FileRef] = []
-        for n, upload in enumerate(photos):
-            ref = store_upload(rt, "renovation", upload, field=f"photos.{n}")
-            if ref.content_type == "application/pdf":
-                raise ValidationFailed([FieldError(f"photos.{n}", "现场照片只能是 JPG 或 PNG", "UNSUPPORTED_TYPE")])
-            refs.append(ref)
-        task.record_progress(principal.staff_id, text or "", tuple(refs), principal.actor, rt.clock.now())
-        uow.renovation_tasks.save(task)
-        uow.commit()
+        with stored_uploads(rt) as refs:
+            for n, upload in enumerate(photos):
+                refs.append(store_upload(rt, "renovation", upload, field=f"photos.{n}"))
+                if refs[-1].content_type == "application/pdf":
+                    raise ValidationFailed([FieldError(f"photos.{n}", "现场照片只能是 JPG 或 PNG", "UNSUPPORTED_TYPE")])
+            task.record_progress(principal.staff_id, text or "", tuple(refs), principal.actor, rt.clock.now())
+            uow.renovation_tasks.save(task)
+            uow.commit()
         return RenovationTaskView.of(task)
 
 

@@ -103,7 +103,8 @@ class SqlSettings(DocumentRepository[BusinessSettings]):
 
 class SqlApplications(DocumentRepository[BedApplication]):
     table, model, sealed = t.hb_applications, BedApplication, True
-    conflicts = _NUMBER
+    conflicts = {"open_id_card": ("BED_APPLICATION_EXISTS", "该老人已有待审核或待签约的床位申请"),
+                 "id_card_hash": ("BED_APPLICATION_EXISTS", "该老人已有待审核或待签约的床位申请"), **_NUMBER}
 
     def columns(self, a: BedApplication) -> dict[str, Any]:
         return {"number": a.number, "institution_id": a.institution_id, "elder_id": a.elder_id,

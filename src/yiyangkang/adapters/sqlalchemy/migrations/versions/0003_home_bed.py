@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 01:07:57.372865
+Create Date: 2026-11-26 01:26:57.684362
 """
 from alembic import op
 import sqlalchemy as sa
@@ -126,6 +126,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_hb_applications_id_card_hash'), ['id_card_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_hb_applications_institution_id'), ['institution_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_hb_applications_status'), ['status'], unique=False)
+        batch_op.create_index('uq_hb_applications_open_id_card', ['id_card_hash'], unique=True, postgresql_where=sa.text("status IN ('submitted', 'approved')"), sqlite_where=sa.text("status IN ('submitted', 'approved')"))
 
     op.create_table('hb_assessments',
     sa.Column('id', sa.String(length=36), nullable=False),
@@ -260,6 +261,7 @@ def downgrade() -> None:
 
     op.drop_table('hb_assessments')
     with op.batch_alter_table('hb_applications', schema=None) as batch_op:
+        batch_op.drop_index('uq_hb_applications_open_id_card', postgresql_where=sa.text("status IN ('submitted', 'approved')"), sqlite_where=sa.text("status IN ('submitted', 'approved')"))
         batch_op.drop_index(batch_op.f('ix_hb_applications_status'))
         batch_op.drop_index(batch_op.f('ix_hb_applications_institution_id'))
         batch_op.drop_index(batch_op.f('ix_hb_applications_id_card_hash'))
