@@ -6,7 +6,9 @@ tests skip only when the server is unreachable *and* CI is not set; under CI=tru
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -48,10 +50,15 @@ class FrozenClock:
         self.current += timedelta(**kw)
 
 
+# Uploaded files of every container in this run live under one directory, removed when the run ends.
+FILES_ROOT = tempfile.mkdtemp(prefix="yyk-test-files-")
+atexit.register(shutil.rmtree, FILES_ROOT, ignore_errors=True)
+
+
 def test_settings(database_url: str = "sqlite://") -> Settings:
     # Cheap argon2 parameters: the suite hashes hundreds of passwords.
     return Settings(database_url=database_url, argon2_time_cost=1, argon2_memory_kib=1024,
-                    lockout_threshold=5, lockout_minutes=15, files_dir=tempfile.mkdtemp(prefix="yyk-files-"),
+                    lockout_threshold=5, lockout_minutes=15, files_dir=tempfile.mkdtemp(dir=FILES_ROOT),
                     notify_outbox="")
 
 
