@@ -137,11 +137,14 @@ class RenovationLineIn(Body):
 
 
 class TermsIn(Body):
+    """On a change (变更) an omitted part stays as it is; `clear_subsidy` removes the subsidy."""
+
     start_date: date | None = None
     expiry_date: date | None = None
-    service_plan: Annotated[list[PlanLineIn], Meta(max_length=50)] = []
+    service_plan: Annotated[list[PlanLineIn], Meta(max_length=50)] | None = None
     subsidy_type_id: Id | None = None
-    renovation_plan: Annotated[list[RenovationLineIn], Meta(max_length=50)] = []
+    clear_subsidy: bool = False
+    renovation_plan: Annotated[list[RenovationLineIn], Meta(max_length=50)] | None = None
     notes: LongText | None = None
 
 

@@ -4,6 +4,7 @@ and shells reach the adapters only through this module."""
 from __future__ import annotations
 
 import csv
+import hmac
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -85,7 +86,8 @@ def build(
         "files": MemoryFileStore() if in_memory else LocalFileStore(settings.files_dir),
         # No SMS or WeChat gateway is wired yet: every notice goes to the sandbox outbox.
         "notifier": SandboxNotifier(settings.notify_outbox or None),
-        "signer": JwtTokenSigner(settings.jwt_secret),
+        # QR tokens get a key of their own (derived), so they never pass for login tokens nor back.
+        "signer": JwtTokenSigner(hmac.new(settings.jwt_secret.encode(), b"homebed-apply-code", "sha256").hexdigest()),
     }
     if in_memory:
         store = MemoryStore()

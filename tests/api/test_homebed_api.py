@@ -2,7 +2,8 @@
 supplementary records, the audit trail of every state change and the settlement report — with the refusals.
 
 The app runs over SQLite with `tests.homebed.setup.build_homebed` on top of the world (service items, a
-Guangzhou subsidy, a renovation item, a scale, staff accounts staff_A/staff_B) plus an account for elder B.
+Guangzhou subsidy, a renovation item, a scale, staff accounts staff_A/staff_B) plus accounts for elder B and
+for A's worker 员工A (worker_A).
 The module-scoped app is shared: every test that changes state works on elders of its own, except the
 family's walk for elder A (`family_flow`) and elder B's contract (`contract_b`), which are module fixtures.
 """
@@ -86,6 +87,8 @@ def make_hb_api(db_file: Path) -> Iterator[HbApi]:
     hb = build_homebed(container)
     hb.world.accounts["elder_B"] = accounts.create_account(container, operator(), AccountForm(
         username="elder_B", password=PASSWORD, role="elder", elder_id=hb.world.elders["B"])).id
+    hb.world.accounts["worker_A"] = accounts.create_account(container, operator(), AccountForm(
+        username="worker_A", password=PASSWORD, role="staff", staff_id=hb.world.staff["A"])).id
     try:
         with TestClient(app=create_app(container)) as client:
             yield HbApi(client=client, hb=hb, clock=clock, rt=container)
@@ -521,22 +524,27 @@ def test_expired_contract_takes_no_order(fresh: HbApi) -> None:
 
 
 def test_supplementary_record_confirmed_by_staff(api: HbApi, family_flow: FamilyFlow) -> None:
-    """HB-10/S-02: staff_A records a visit done off-system; it waits unconfirmed until staff_A confirms it."""
-    record = ok(api.post("staff_A", f"{BASE}/orders/records", {
-        "contract_id": family_flow.contract_id, "service_item_id": api.hb.nursing, "staff_id": api.hb.staff_A,
-        "started_at": api.at(minutes=-90), "completed_at": api.at(minutes=-30), "note": "电话预约后上门"}), 201)
+    """HB-10/S-02: staff_A records a visit it did off-system; it waits unconfirmed until another dispatcher of A,
+    worker_A, confirms it: staff_A vouching for its own visit is 403 HOMEBED_RECORD_SELF_CONFIRM. The same visit
+    recorded twice is 409 HOMEBED_RECORD_OVERLAPS."""
+    # Early on the signing day (Shanghai), before any visit of elder A served in this module.
+    body = {"contract_id": family_flow.contract_id, "service_item_id": api.hb.nursing, "staff_id": api.hb.staff_A,
+            "started_at": api.at(minutes=-160), "completed_at": api.at(minutes=-100), "note": "电话预约后上门"}
+    record = ok(api.post("staff_A", f"{BASE}/orders/records", body), 201)
     assert (record["status"], record["supplementary"], record["duration_minutes"]) == ("unconfirmed", True, 60)
+    assert_error(api.post("staff_A", f"{BASE}/orders/records", body), 409, "HOMEBED_RECORD_OVERLAPS")
     path = f"{BASE}/orders/{record['id']}"
     assert_error(api.post("staff_B", f"{path}/confirm", {"note": "已确认"}), 404, "HOMEBED_ORDER_NOT_FOUND")
     assert_error(api.post("elder_A", f"{path}/confirm", {"note": "已确认"}), 403, "PERMISSION_DENIED")
-    assert field_error(api.post("staff_A", f"{path}/confirm", {"note": ""}), "note")["code"] == "REQUIRED"
-    confirmed = ok(api.post("staff_A", f"{path}/confirm", {"note": "已电话与家属确认"}))
+    assert_error(api.post("staff_A", f"{path}/confirm", {"note": "已确认"}), 403, "HOMEBED_RECORD_SELF_CONFIRM")
+    assert field_error(api.post("worker_A", f"{path}/confirm", {"note": ""}), "note")["code"] == "REQUIRED"
+    confirmed = ok(api.post("worker_A", f"{path}/confirm", {"note": "已电话与家属确认"}))
     assert (confirmed["status"], confirmed["confirmation_note"]) == ("completed", "已电话与家属确认")
     found = events(api, "family_F", path)
     assert found[0]["name"] == "homebed_order.recorded"
-    assert_moved(transition(found, "homebed_order.confirmed"), "unconfirmed", "completed", api.account("staff_A"),
+    assert_moved(transition(found, "homebed_order.confirmed"), "unconfirmed", "completed", api.account("worker_A"),
                  "已电话与家属确认")
-    assert_error(api.post("staff_A", f"{path}/confirm", {"note": "再确认"}), 409,
+    assert_error(api.post("worker_A", f"{path}/confirm", {"note": "再确认"}), 409,
                  "HOMEBED_ORDER_NOT_A_PENDING_RECORD")
 
 
@@ -548,8 +556,10 @@ def test_application_history_is_readable(api: HbApi, family_flow: FamilyFlow) ->
     assert [e["name"] for e in found] == ["bed_application.submitted", "bed_application.material_attached",
                                           "bed_application.approved", "bed_application.signed"]
     assert {e["actor_id"] for e in found[:2]} == {api.account("family_F")}
-    assert found[1]["after"] == {"materials": ["出院小结.png"]}
+    assert found[1]["after"] == {"materials": 1}  # a count: the names of the scans are not in the trail
     assert found[0]["after"]["id_card_no"] != id_card(0)  # the trail masks personal data
+    assert found[0]["after"]["condition"] == "***"  # health data too ("术后卧床")
+    assert "出院小结" not in str(found) and "术后卧床" not in str(found)
     assert_moved(found[2], "submitted", "approved", api.account("admin_A"), "材料齐全")
     assert_moved(found[3], "approved", "signed", api.account("staff_A"))
     assert found == events(api, "admin_A", f"{BASE}/applications/{family_flow.app_id}")

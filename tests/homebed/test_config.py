@@ -10,7 +10,7 @@ from tests.homebed.helpers import build, field_codes, place, service_item, sign_
 from tests.homebed.setup import PNG
 from tests.world import build_world
 from yiyangkang.bootstrap import Container
-from yiyangkang.domain.kernel.errors import ConcurrentUpdate, Conflict, PermissionDenied, ValidationFailed
+from yiyangkang.domain.kernel.errors import ConcurrentUpdate, Conflict, NotFound, PermissionDenied, ValidationFailed
 from yiyangkang.services.homebed import config, orders
 from yiyangkang.services.homebed.common import Upload
 from yiyangkang.services.homebed.config import (
@@ -77,6 +77,21 @@ def test_renovation_item_price_and_pictures(memory: Container) -> None:
     assert [p.content_type for p in shown.pictures] == ["image/png"]
     ref, data = config.picture(memory, OP, item.id, shown.pictures[0].key)
     assert data == PNG and ref.name == "扶手.png"
+
+
+def test_a_removed_picture_is_deleted(backend: Container) -> None:
+    """HB-20: removing a renovation item's picture deletes the stored file, not only the reference."""
+    item = config.create_entry(backend, OP, config.RENOVATION_ITEMS,
+                               RenovationItemForm(name="扶手", unit="个", price_fen=18000))
+    first = config.add_picture(backend, OP, item.id, Upload("扶手.png", PNG)).pictures[0].key
+    second = config.add_picture(backend, OP, item.id, Upload("扶手2.png", PNG + b"2")).pictures[1].key
+    assert backend.files.get(first) == PNG
+    shown = config.remove_picture(backend, OP, item.id, first)
+    assert [p.key for p in shown.pictures] == [second]
+    assert backend.files.get(first) is None
+    assert backend.files.get(second) == PNG + b"2"
+    with pytest.raises(NotFound):
+        config.picture(backend, OP, item.id, first)
 
 
 def test_subsidy_type_fields(memory: Container) -> None:
@@ -232,6 +247,24 @@ def test_subsidy_of_each_order_follows_the_configuration(backend: Container, clo
     assert orders.get_order(w.rt, w.p("admin_A"), placed).subsidy_fen == 704
     assert amounts(ratio_contract, odd) == (2000, 1000, 1000)
     assert amounts(ratio_contract, w.nursing) == (12000, 6000, 6000)
+
+
+def test_a_deactivated_subsidy_pays_nothing_on_new_orders(backend: Container) -> None:
+    """HB-20/HB-10: once the operator stops a subsidy type, new orders of contracts that name it get no subsidy;
+    orders placed before keep theirs; reactivated, it pays again."""
+    w = build(backend)
+    contract_id = sign_plan(w, w.apply(55), [w.nursing], subsidy=w.subsidy)
+
+    def amounts(order_id: str) -> tuple[int, int, int]:
+        o = orders.get_order(w.rt, w.p("admin_A"), order_id)
+        return o.price_fen, o.subsidy_fen, o.self_pay_fen
+
+    before = place(w, contract_id, w.nursing)
+    config.update_entry(w.rt, OP, config.SUBSIDY_TYPES, w.subsidy, SubsidyTypeForm(active=False))
+    assert amounts(place(w, contract_id, w.nursing)) == (12000, 0, 12000)
+    assert amounts(before) == (12000, 8000, 4000)
+    config.update_entry(w.rt, OP, config.SUBSIDY_TYPES, w.subsidy, SubsidyTypeForm(active=True))
+    assert amounts(place(w, contract_id, w.nursing)) == (12000, 8000, 4000)
 
 
 def test_subsidy_of_another_region_and_inactive_items_are_refused_at_signing(backend: Container) -> None:

@@ -7,13 +7,14 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.conftest import FrozenClock
+from tests.conftest import FrozenClock, operator
 from tests.homebed.helpers import ALL, build, field_codes, sign_plan
 from tests.world import id_card
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.contracts import ContractNotActive, ContractStatus
 from yiyangkang.domain.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from yiyangkang.services.homebed import applications, assessments, contracts, orders
+from yiyangkang.services.homebed import applications, assessments, config, contracts, orders
+from yiyangkang.services.homebed.config import ServiceItemForm, SubsidyTypeForm
 from yiyangkang.services.homebed.contracts import PlanLineForm, TermsForm
 from yiyangkang.services.homebed.orders import OrderForm
 
@@ -176,6 +177,69 @@ def test_amend_keeps_every_version(backend: Container) -> None:
     assert changes[1].before == {"expiry_date": "2027-11-25", "notes": ""}
 
 
+def test_amend_keeps_what_the_form_leaves_out(backend: Container) -> None:
+    """HB-07: a change names only what changes: an omitted plan, renovation plan or subsidy stays as it is;
+    clear_subsidy removes the subsidy, after which new orders get none."""
+    w = build(backend)
+    contract_id = w.contract(94)  # nursing + meal, the Guangzhou subsidy, two rails
+    before = contracts.get_contract(w.rt, w.p("admin_A"), contract_id)
+    assert before.terms.subsidy_type_id == w.subsidy
+    longer = contracts.amend_contract(w.rt, w.p("admin_A"), contract_id, TermsForm(expiry_date=date(2028, 5, 31)),
+                                      reason="延长半年")
+    assert (longer.terms_version, longer.terms.expiry_date) == (2, date(2028, 5, 31))
+    assert (longer.terms.service_plan, longer.terms.renovation_plan, longer.terms.subsidy_type_id) == (
+        before.terms.service_plan, before.terms.renovation_plan, w.subsidy)
+    assert orders.get_order(w.rt, w.p("admin_A"), w.order(contract_id)).subsidy_fen == 8000
+    cleared = contracts.amend_contract(w.rt, w.p("admin_A"), contract_id, TermsForm(clear_subsidy=True),
+                                       reason="不再享受补贴")
+    assert (cleared.terms_version, cleared.terms.subsidy_type_id) == (3, None)
+    assert cleared.terms.service_plan == before.terms.service_plan
+    assert cleared.terms.expiry_date == date(2028, 5, 31)
+    shown = orders.get_order(w.rt, w.p("admin_A"), w.order(contract_id))
+    assert (shown.subsidy_fen, shown.self_pay_fen) == (0, 12000)
+    again = contracts.amend_contract(w.rt, w.p("admin_A"), contract_id, TermsForm(subsidy_type_id=w.subsidy),
+                                     reason="恢复补贴")
+    assert (again.terms_version, again.terms.subsidy_type_id) == (4, w.subsidy)
+    emptied = contracts.amend_contract(w.rt, w.p("admin_A"), contract_id, TermsForm(renovation_plan=[]),
+                                       reason="不做改造")
+    assert emptied.terms.renovation_plan == [] and emptied.terms.subsidy_type_id == w.subsidy
+
+
+def test_a_start_more_than_a_year_after_signing_is_refused(backend: Container) -> None:
+    """HB-03: the start date lies at most 366 days after the sign date (TOO_LATE), at signing and on a change."""
+    w = build(backend)
+    app = w.apply(95)
+    with pytest.raises(ValidationFailed) as bad:
+        sign_plan(w, app, [w.nursing], subsidy=None, start=TODAY + timedelta(days=367),
+                  expiry=TODAY + timedelta(days=400))
+    assert field_codes(bad) == {("start_date", "TOO_LATE")}
+    contract_id = sign_plan(w, app, [w.nursing], subsidy=None, start=TODAY + timedelta(days=366),
+                            expiry=TODAY + timedelta(days=400))
+    assert contracts.get_contract(w.rt, w.p("admin_A"), contract_id).status == "pending_start"
+    with pytest.raises(ValidationFailed) as bad:
+        contracts.amend_contract(w.rt, w.p("admin_A"), contract_id, TermsForm(start_date=TODAY + timedelta(days=367)),
+                                 reason="推迟")
+    assert field_codes(bad) == {("start_date", "TOO_LATE")}
+
+
+def test_reading_a_contract_writes_nothing(backend: Container, clock: FrozenClock) -> None:
+    """HB-04/HB-05: a read shows the status the calendar gives today, but only locked commands and the daily
+    roll store it (and record its event)."""
+    w = build(backend)
+    contract_id = sign_plan(w, w.apply(96), [w.nursing], subsidy=None, expiry=TODAY + timedelta(days=1))
+    clock.advance(days=2)
+    assert contracts.get_contract(w.rt, w.p("admin_A"), contract_id).status == "expired"
+    assert [c.status for c in contracts.list_contracts(w.rt, w.p("admin_A"), ALL).items] == ["expired"]
+    with w.rt.uow() as uow:
+        stored = uow.contracts.get(contract_id)
+    assert stored is not None and stored.status is ContractStatus.ACTIVE
+    names = [e.name for e in contracts.contract_events(w.rt, w.p("admin_A"), contract_id)]
+    assert names == ["contract.signed", "contract.active"]
+    assert contracts.roll_contracts(w.rt) == 1
+    names = [e.name for e in contracts.contract_events(w.rt, w.p("admin_A"), contract_id)]
+    assert names == ["contract.signed", "contract.active", "contract.expired"]
+
+
 def test_renewal_continues_the_day_after_expiry(backend: Container, clock: FrozenClock) -> None:
     """HB-06: a renewal is a new pending contract linked both ways, active from the day after the old expiry;
     a second renewal is CONTRACT_ALREADY_RENEWED."""
@@ -196,8 +260,17 @@ def test_renewal_continues_the_day_after_expiry(backend: Container, clock: Froze
     with pytest.raises(ValidationFailed) as bad:  # the renewed contract's expiry is fixed now
         contracts.amend_contract(w.rt, w.p("admin_A"), old_id, TermsForm(
             service_plan=[PlanLineForm(service_item_id=w.nursing, times=1, per="week")],
-            expiry_date=date(2027, 12, 31)), reason="延长")
+            expiry_date=date(2027, 10, 31)), reason="提前")
     assert field_codes(bad) == {("expiry_date", "RENEWED")}
+    with pytest.raises(ValidationFailed) as bad:  # a later expiry would also run into the renewal's term
+        contracts.amend_contract(w.rt, w.p("admin_A"), old_id, TermsForm(
+            service_plan=[PlanLineForm(service_item_id=w.nursing, times=1, per="week")],
+            expiry_date=date(2027, 12, 31)), reason="延长")
+    assert field_codes(bad) == {("start_date", "OVERLAPS")}
+    with pytest.raises(ValidationFailed) as bad:  # and so would the renewal moved back into the old term
+        contracts.amend_contract(w.rt, w.p("admin_A"), new.id, TermsForm(start_date=date(2027, 11, 1)),
+                                 reason="提前续约")
+    assert field_codes(bad) == {("start_date", "OVERLAPS")}
     clock.current = clock.current.replace(year=2027, month=11, day=25)  # the old contract's last day
     assert contracts.roll_contracts(w.rt) == 0
     assert [contracts.get_contract(w.rt, w.p("admin_A"), i).status for i in (old_id, new.id)] == [
@@ -225,6 +298,43 @@ def test_renewing_an_expired_contract_starts_today(backend: Container, clock: Fr
     day = TODAY + timedelta(days=400)
     assert (renewed.status, renewed.terms.start_date, renewed.terms.expiry_date) == ("active", day, date(2028, 6, 30))
     assert contracts.get_contract(w.rt, w.p("admin_A"), lapsed).status == "expired"
+
+
+def test_renewing_a_contract_the_daily_roll_expired_starts_today(backend: Container, clock: FrozenClock) -> None:
+    """HB-06: the same renewal from today once roll_contracts has stored the lapsed contract as expired."""
+    w = build(backend)
+    lapsed = w.contract(87)
+    clock.advance(days=400)
+    assert contracts.roll_contracts(w.rt) == 1
+    renewed = contracts.renew_contract(w.rt, w.p("admin_A"), lapsed, expiry_date=date(2028, 6, 30))
+    day = TODAY + timedelta(days=400)
+    assert (renewed.status, renewed.terms.start_date, renewed.terms.expiry_date) == ("active", day, date(2028, 6, 30))
+    assert contracts.get_contract(w.rt, w.p("admin_A"), lapsed).renewed_by_id == renewed.id
+
+
+def test_renewal_needs_the_elder_free_and_the_plan_still_offered(backend: Container, clock: FrozenClock) -> None:
+    """HB-06/HB-20: no renewal while the elder has another contract pending or in force (409
+    CONTRACT_ALREADY_IN_FORCE), nor while a planned item or the subsidy has been deactivated (422)."""
+    w = build(backend)
+    old_id = w.contract(93)
+    clock.advance(days=300)
+    config.update_entry(w.rt, operator(), config.SERVICE_ITEMS, w.meal, ServiceItemForm(active=False))
+    config.update_entry(w.rt, operator(), config.SUBSIDY_TYPES, w.subsidy, SubsidyTypeForm(active=False))
+    with pytest.raises(ValidationFailed) as bad:
+        contracts.renew_contract(w.rt, w.p("admin_A"), old_id)
+    assert field_codes(bad) == {("service_plan.1.service_item_id", "INACTIVE_SERVICE_ITEM"),
+                                ("subsidy_type_id", "UNKNOWN_SUBSIDY_TYPE")}
+    config.update_entry(w.rt, operator(), config.SERVICE_ITEMS, w.meal, ServiceItemForm(active=True))
+    config.update_entry(w.rt, operator(), config.SUBSIDY_TYPES, w.subsidy, SubsidyTypeForm(active=True))
+    # The contract lapses, the elder signs anew, and only then someone renews the old one.
+    clock.advance(days=70)
+    assert contracts.roll_contracts(w.rt) == 1
+    newer = w.contract(93)
+    with pytest.raises(Conflict) as clash:
+        contracts.renew_contract(w.rt, w.p("admin_A"), old_id)
+    assert clash.value.code == "CONTRACT_ALREADY_IN_FORCE"
+    assert contracts.get_contract(w.rt, w.p("admin_A"), old_id).renewed_by_id is None
+    assert contracts.get_contract(w.rt, w.p("admin_A"), newer).status == "active"
 
 
 def test_terminating_a_renewed_contract_ends_its_renewal(backend: Container, clock: FrozenClock) -> None:

@@ -6,9 +6,20 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from attrs import evolve
 
 from tests.conftest import FrozenClock, operator
-from tests.homebed.helpers import ALL, apply_in, build, place, serve, service_item, sign_plan, subsidy_type
+from tests.homebed.helpers import (
+    ALL,
+    apply_in,
+    build,
+    place,
+    serve,
+    service_item,
+    sign_plan,
+    staff_login,
+    subsidy_type,
+)
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.exceptions import ExceptionKind, ReviewStatus
 from yiyangkang.domain.homebed.reports import totals_of
@@ -108,6 +119,10 @@ def test_exception_review_and_scope(backend: Container, clock: FrozenClock) -> N
     assert exceptions.list_exceptions(w.rt, w.p("operator"), ALL, status=ReviewStatus.ACCEPTED).items[0].id == a_exc.id
     assert exceptions.list_exceptions(w.rt, w.p("operator"), ALL, type=ExceptionKind.OVERTIME).total == 0
     assert exceptions.get_exception(w.rt, w.p("admin_A"), a_exc.id).status == "accepted"
+    # HB-30: an exception the reviewer rejected (不予认定) is not counted by the business report.
+    assert reports.business_report(w.rt, w.p("admin_A"), *NOVEMBER).exceptions_by_type == {"dispatch_timeout": 1}
+    assert reports.business_report(w.rt, w.p("admin_B"), *NOVEMBER).exceptions_by_type == {}
+    assert reports.business_report(w.rt, w.p("auditor"), *NOVEMBER).exceptions_by_type == {"dispatch_timeout": 1}
 
 
 # -- the calendar and reminders --------------------------------------------------------------------------
@@ -196,8 +211,10 @@ def _settled(w, clock: FrozenClock) -> dict[str, str]:  # type: ignore[no-untype
     record = RecordForm(contract_id=in_a, service_item_id=w.nursing, staff_id=w.staff_A,
                         started_at=w.now - timedelta(minutes=70), completed_at=w.now - timedelta(minutes=10))
     confirmed = orders.record_service(w.rt, w.p("admin_A"), record)
-    orders.confirm_record(w.rt, w.p("staff_A"), confirmed.id, "已确认")
-    orders.record_service(w.rt, w.p("admin_A"), record)  # unconfirmed: not settled
+    # S-02: confirmed by a dispatcher who neither recorded it (admin_A) nor did it (staff_A).
+    orders.confirm_record(w.rt, w.p(staff_login(w, "A", "worker_A")), confirmed.id, "已确认")
+    earlier = evolve(record, started_at=w.now - timedelta(minutes=140), completed_at=w.now - timedelta(minutes=80))
+    orders.record_service(w.rt, w.p("admin_A"), earlier)  # unconfirmed: not settled
     place(w, in_a, w.nursing)  # not served: not settled
     orders.cancel_order(w.rt, w.p("admin_B"), place(w, in_b, w.nursing, login="admin_B"), "取消")
     return {"in_a": in_a, "in_a1": in_a1, "in_b": in_b, "amount": amount}

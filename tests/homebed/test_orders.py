@@ -3,12 +3,12 @@ worker's start/return/complete, cancellation, supplementary records and who sees
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from tests.conftest import FrozenClock, operator
-from tests.homebed.helpers import ALL, build, field_codes, service_item, sign_plan, staff_login
+from tests.homebed.helpers import ALL, build, field_codes, serve, service_item, sign_plan, staff_login
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.orders import OrderStatus
 from yiyangkang.domain.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -142,8 +142,10 @@ def test_cancel_until_the_deadline(backend: Container, clock: FrozenClock) -> No
 
 def test_supplementary_records_wait_for_confirmation(backend: Container, clock: FrozenClock) -> None:
     """HB-10/S-02: a service done off-system is recorded as unconfirmed, then confirmed with the customer (or
-    rejected); it must lie within the contract's term."""
+    rejected) by a dispatcher other than whoever recorded it or did the visit; it must lie within the contract's
+    term."""
     w = build(backend)
+    checker = staff_login(w, "A", "worker_A")  # 员工A of A: neither the recorder (admin_A) nor the worker (staff_A)
     contract_id = w.contract(102)
     clock.advance(hours=6)
     now = w.now
@@ -174,23 +176,25 @@ def test_supplementary_records_wait_for_confirmation(backend: Container, clock: 
     assert (shown.price_fen, shown.subsidy_fen, shown.note) == (12000, 8000, "电话预约上门")
     assert orders.list_orders(w.rt, w.p("admin_A"), ALL, status=OrderStatus.UNCONFIRMED).total == 2
     with pytest.raises(ValidationFailed) as bad:
-        orders.confirm_record(w.rt, w.p("staff_A"), kept, " ")
+        orders.confirm_record(w.rt, w.p(checker), kept, " ")
     assert field_codes(bad) == {("note", "REQUIRED")}
     with pytest.raises(NotFound):
         orders.confirm_record(w.rt, w.p("staff_B"), kept, "已确认")
-    confirmed = orders.confirm_record(w.rt, w.p("staff_A"), kept, "已电话确认")
+    for own in ("admin_A", "staff_A"):  # the recorder and the worker cannot vouch for the visit themselves
+        with pytest.raises(PermissionDenied) as denied:
+            orders.confirm_record(w.rt, w.p(own), kept, "已电话确认")
+        assert denied.value.code == "HOMEBED_RECORD_SELF_CONFIRM"
+    confirmed = orders.confirm_record(w.rt, w.p(checker), kept, "已电话确认")
     assert (confirmed.status, confirmed.confirmation_note) == ("completed", "已电话确认")
+    (event,) = [e for e in orders.order_events(w.rt, w.p("admin_A"), kept) if e.name == "homebed_order.confirmed"]
+    assert event.actor_id == w.world.accounts[checker]
     with pytest.raises(Conflict) as again:
-        orders.confirm_record(w.rt, w.p("staff_A"), kept, "再确认")
+        orders.confirm_record(w.rt, w.p(checker), kept, "再确认")
     assert again.value.code == "HOMEBED_ORDER_NOT_A_PENDING_RECORD"
     with pytest.raises(ValidationFailed):
         orders.reject_record(w.rt, w.p("admin_A"), dropped, "")
     rejected = orders.reject_record(w.rt, w.p("admin_A"), dropped, "客户否认")
     assert (rejected.status, rejected.cancel_reason) == ("cancelled", "客户否认")
-    normal = w.order(contract_id)
-    with pytest.raises(Conflict) as not_a_record:
-        orders.confirm_record(w.rt, w.p("admin_A"), normal, "确认")
-    assert not_a_record.value.code == "HOMEBED_ORDER_NOT_A_PENDING_RECORD"
     assert orders.list_orders(w.rt, w.p("admin_A"), ALL, supplementary=True).total == 2
     # After termination, visits up to the termination day may still be recorded, later ones not.
     contracts.terminate_contract(w.rt, w.p("admin_A"), contract_id, reason="搬离")
@@ -199,6 +203,128 @@ def test_supplementary_records_wait_for_confirmation(backend: Container, clock: 
     with pytest.raises(ValidationFailed) as bad:
         record(23, 23.5)
     assert field_codes(bad) == {("started_at", "OUTSIDE_CONTRACT")}
+
+
+def test_confirming_an_ordinary_order_is_not_a_pending_record(backend: Container) -> None:
+    """HB-10/S-02: only a supplementary record waits for confirmation; an ordinary order is
+    HOMEBED_ORDER_NOT_A_PENDING_RECORD, whoever asks."""
+    w = build(backend)
+    checker = staff_login(w, "A", "worker_A")
+    normal = w.order(w.contract(104))  # placed by admin_A, in term, not started
+    with pytest.raises(Conflict) as not_a_record:
+        orders.confirm_record(w.rt, w.p(checker), normal, "确认")
+    assert not_a_record.value.code == "HOMEBED_ORDER_NOT_A_PENDING_RECORD"
+
+
+def test_a_record_is_confirmed_only_while_the_contract_covers_its_day(backend: Container, clock: FrozenClock) -> None:
+    """S-02/HB-05: a record whose day the contract no longer covers (terminated earlier) is not confirmed (409
+    HOMEBED_RECORD_OUTSIDE_CONTRACT); a record of a covered day still is."""
+    w = build(backend)
+    checker = staff_login(w, "A", "worker_A")
+    contract_id = w.contract(105)
+    clock.advance(days=2)  # 27 Nov, 10:00 in Shanghai
+
+    def record(start_h: float) -> str:
+        return orders.record_service(w.rt, w.p("admin_A"), RecordForm(
+            contract_id=contract_id, service_item_id=w.nursing, staff_id=w.staff_A,
+            started_at=w.now + timedelta(hours=start_h), completed_at=w.now + timedelta(hours=start_h + 1))).id
+
+    covered, later = record(-26), record(-3)  # 26 Nov and 27 Nov
+    contracts.terminate_contract(w.rt, w.p("admin_A"), contract_id, reason="搬离", on=date(2026, 11, 26))
+    with pytest.raises(Conflict) as outside:
+        orders.confirm_record(w.rt, w.p(checker), later, "已电话确认")
+    assert outside.value.code == "HOMEBED_RECORD_OUTSIDE_CONTRACT"
+    assert orders.get_order(w.rt, w.p("admin_A"), later).status == "unconfirmed"
+    assert orders.confirm_record(w.rt, w.p(checker), covered, "已电话确认").status == "completed"
+    assert orders.reject_record(w.rt, w.p(checker), later, "解约后的上门不予结算").status == "cancelled"
+
+
+def test_records_may_not_overlap_and_reach_back_90_days(backend: Container, clock: FrozenClock) -> None:
+    """HB-10/S-02: a record overlapping another order of the elder that is not cancelled (a record or a served
+    visit) is 409 HOMEBED_RECORD_OVERLAPS; back-to-back is fine, a cancelled one frees its time, other elders
+    are not concerned; a record starts within the last 90 days."""
+    w = build(backend)
+    contract_id = w.contract(106)
+    other = w.contract(107)
+    served = w.order(contract_id, hours=0.5)
+    clock.advance(minutes=30)
+    serve(w, served, staff_id=w.staff_A, worker="staff_A", minutes=60)  # 10:30-11:30 in Shanghai
+    clock.advance(hours=6)
+    visit = w.now - timedelta(hours=5)  # 12:30 in Shanghai (now 17:30)
+
+    def record(start: datetime, hours: float = 1, contract: str = contract_id) -> str:
+        return orders.record_service(w.rt, w.p("admin_A"), RecordForm(
+            contract_id=contract, service_item_id=w.nursing, staff_id=w.staff_A,
+            started_at=start, completed_at=start + timedelta(hours=hours))).id
+
+    first = record(visit)
+    for start, hours in ((visit + timedelta(minutes=30), 1), (visit - timedelta(minutes=30), 1),
+                         (visit + timedelta(minutes=10), 0.5), (visit - timedelta(hours=1), 3)):
+        with pytest.raises(Conflict) as clash:
+            record(start, hours)
+        assert clash.value.code == "HOMEBED_RECORD_OVERLAPS"
+    with pytest.raises(Conflict) as clash:  # the visit served through the system
+        record(visit - timedelta(hours=1, minutes=30))
+    assert clash.value.code == "HOMEBED_RECORD_OVERLAPS"
+    record(visit + timedelta(hours=1))  # right after the first one
+    record(visit - timedelta(hours=1))  # right after the served visit, right before the first record
+    record(visit, contract=other)  # the same hour for another elder
+    orders.reject_record(w.rt, w.p("staff_A"), first, "客户否认")
+    assert orders.get_order(w.rt, w.p("admin_A"), record(visit)).status == "unconfirmed"
+    assert orders.list_orders(w.rt, w.p("admin_A"), ALL, contract_id=contract_id, supplementary=True).total == 4
+
+    clock.advance(days=100)
+    with pytest.raises(ValidationFailed) as bad:
+        record(w.now - timedelta(days=91))
+    assert field_codes(bad) == {("completed_at", "INVALID_RANGE")}
+    assert orders.get_order(w.rt, w.p("admin_A"), record(w.now - timedelta(days=89))).status == "unconfirmed"
+
+
+def test_a_record_inside_a_visit_in_service_overlaps_it(backend: Container, clock: FrozenClock) -> None:
+    """HB-10/S-02: a visit in service since 10:00 occupies the elder until now; a record of 10:30-11:00 overlaps."""
+    w = build(backend)
+    contract_id = w.contract(108)
+    ongoing = w.order(contract_id, hours=0.5)
+    orders.dispatch_order(w.rt, w.p("admin_A"), ongoing, w.staff_A)
+    orders.start_order(w.rt, w.p("staff_A"), ongoing)
+    clock.advance(hours=2)
+    with pytest.raises(Conflict) as clash:
+        orders.record_service(w.rt, w.p("admin_A"), RecordForm(
+            contract_id=contract_id, service_item_id=w.nursing, staff_id=w.world.staff["A"],
+            started_at=w.now - timedelta(minutes=90), completed_at=w.now - timedelta(minutes=60)))
+    assert clash.value.code == "HOMEBED_RECORD_OVERLAPS"
+
+
+def test_staff_dispatch_the_pool_and_cancel_their_own_orders(backend: Container) -> None:
+    """S-03/HB-10: staff dispatch orders waiting for dispatch; taking a dispatched order from a colleague is the
+    admin's (or operator's) call, HOMEBED_REDISPATCH_BY_ADMIN. Staff cancel only orders they placed or that are
+    assigned to them, HOMEBED_ORDER_NOT_YOURS otherwise; admins cancel any."""
+    w = build(backend)
+    contract_id = w.contract(109)
+    order_id = w.order(contract_id)  # placed by admin_A
+    assert orders.dispatch_order(w.rt, w.p("staff_A"), order_id, w.world.staff["A"]).staff_id == w.world.staff["A"]
+    with pytest.raises(PermissionDenied) as denied:  # taking it over from 员工A
+        orders.dispatch_order(w.rt, w.p("staff_A"), order_id, w.staff_A)
+    assert denied.value.code == "HOMEBED_REDISPATCH_BY_ADMIN"
+    # Naming the worker it already has changes nothing and is no re-dispatch.
+    assert orders.dispatch_order(w.rt, w.p("staff_A"), order_id, w.world.staff["A"]).staff_id == w.world.staff["A"]
+    assert orders.get_order(w.rt, w.p("admin_A"), order_id).staff_id == w.world.staff["A"]
+    assert orders.dispatch_order(w.rt, w.p("admin_A"), order_id, w.staff_A).staff_id == w.staff_A
+    assert orders.dispatch_order(w.rt, w.p("operator"), order_id, w.world.staff["A"]).staff_id == w.world.staff["A"]
+    redispatches = [e.actor_id for e in orders.order_events(w.rt, w.p("admin_A"), order_id)
+                    if e.name == "homebed_order.redispatched"]
+    assert redispatches == [w.world.accounts["admin_A"], w.world.accounts["operator"]]
+
+    others, own, assigned = w.order(contract_id), w.order(contract_id, login="staff_A"), w.order(contract_id)
+    orders.dispatch_order(w.rt, w.p("admin_A"), assigned, w.staff_A)
+    for not_hers in (others, order_id):  # placed by admin_A, unassigned or assigned to a colleague
+        with pytest.raises(PermissionDenied) as denied:
+            orders.cancel_order(w.rt, w.p("staff_A"), not_hers, "老人不在家")
+        assert denied.value.code == "HOMEBED_ORDER_NOT_YOURS"
+        assert orders.get_order(w.rt, w.p("admin_A"), not_hers).status != "cancelled"
+    for mine in (own, assigned):
+        assert orders.cancel_order(w.rt, w.p("staff_A"), mine, "老人不在家").status == "cancelled"
+    assert orders.cancel_order(w.rt, w.p("admin_A"), others, "老人不在家").status == "cancelled"
 
 
 def test_who_sees_which_order(backend: Container) -> None:

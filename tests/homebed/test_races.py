@@ -14,7 +14,7 @@ from tests.world import id_card, phone
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.contracts import ContractNotActive
 from yiyangkang.domain.homebed.exceptions import ExceptionKind
-from yiyangkang.domain.kernel.errors import ConcurrentUpdate, Conflict
+from yiyangkang.domain.kernel.errors import ConcurrentUpdate, Conflict, PermissionDenied
 from yiyangkang.services.homebed import applications, contracts, exceptions, orders
 from yiyangkang.services.homebed.applications import ApplicationForm
 from yiyangkang.services.homebed.contracts import ContractView
@@ -51,13 +51,18 @@ def test_orders_racing_a_termination_never_survive_it(w: HomeBedWorld) -> None:
 
 
 def test_parallel_dispatches_leave_one_worker(w: HomeBedWorld) -> None:
-    """HB-10/S-03: 8 dispatchers at once: the order ends dispatched to exactly one worker, moved out of the
-    pool once, and nobody gets anything but a clean answer or a 409."""
+    """HB-10/S-03: 8 dispatchers at once (admin_A and staff_A, each for another worker): the order ends
+    dispatched to exactly one worker, moved out of the pool once, and nobody gets anything but a clean answer,
+    a 409, or, for staff_A coming after the admin, 403 HOMEBED_REDISPATCH_BY_ADMIN; only the admin re-dispatches."""
     order_id = w.order(w.contract(151))
-    workers = [w.staff_A, w.world.staff["A"]]
+    workers = [w.world.staff["A"], w.staff_A]
     who = [w.p("admin_A"), w.p("staff_A")]
     results = race(8, lambda i: orders.dispatch_order(w.rt, who[i % 2], order_id, workers[i % 2]))
-    assert all(isinstance(r, (OrderView, ConcurrentUpdate, Conflict)) for r in results)
+    for i, r in enumerate(results):
+        if i % 2 and isinstance(r, PermissionDenied):
+            assert r.code == "HOMEBED_REDISPATCH_BY_ADMIN"
+        else:
+            assert isinstance(r, (OrderView, ConcurrentUpdate, Conflict)), (i, r)
     assert any(isinstance(r, OrderView) for r in results)
     final = orders.get_order(w.rt, w.p("admin_A"), order_id)
     assert final.status == "dispatched" and final.staff_id in workers
@@ -66,6 +71,8 @@ def test_parallel_dispatches_leave_one_worker(w: HomeBedWorld) -> None:
     moves = [e.after["staff_id"] for e in events
              if e.name in ("homebed_order.assigned", "homebed_order.redispatched") and e.after]
     assert moves[-1] == final.staff_id
+    redispatchers = {e.actor_id for e in events if e.name == "homebed_order.redispatched"}
+    assert redispatchers <= {w.world.accounts["admin_A"]}
 
 
 def test_parallel_signings_get_distinct_numbers(w: HomeBedWorld) -> None:

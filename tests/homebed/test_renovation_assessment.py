@@ -14,6 +14,7 @@ from yiyangkang.domain.kernel.errors import Conflict, NotFound, PermissionDenied
 from yiyangkang.services.homebed import assessments, config, contracts, renovation
 from yiyangkang.services.homebed.common import Upload
 from yiyangkang.services.homebed.config import OptionForm, RenovationItemForm, ScaleForm, ScaleItemForm
+from yiyangkang.services.homebed.contracts import RenovationLineForm, TermsForm
 
 TODAY = date(2026, 11, 25)
 
@@ -156,7 +157,8 @@ def test_renovation_task_from_dispatch_to_completion(backend: Container) -> None
 
 
 def test_cancelled_renovation_can_be_dispatched_again_but_not_after_termination(backend: Container) -> None:
-    """HB-09: a cancelled task frees its plan line; a terminated contract takes no renovation."""
+    """HB-09: a cancelled task frees its plan line; a terminated contract takes no renovation (and the
+    termination cancels the task still open)."""
     w = build(backend)
     contract_id = w.contract(113)
     first = renovation.dispatch_renovation(w.rt, w.p("admin_A"), contract_id, w.rail, w.staff_A)
@@ -166,7 +168,50 @@ def test_cancelled_renovation_can_be_dispatched_again_but_not_after_termination(
     second = renovation.dispatch_renovation(w.rt, w.p("admin_A"), contract_id, w.rail, w.staff_A)
     assert second.id != first.id and second.status == "dispatched"
     contracts.terminate_contract(w.rt, w.p("admin_A"), contract_id, reason="解约")
-    renovation.cancel_renovation(w.rt, w.p("admin_A"), second.id, "解约")
+    assert renovation.get_renovation(w.rt, w.p("admin_A"), second.id).status == "cancelled"
+    with pytest.raises(Conflict):  # already cancelled by the termination
+        renovation.cancel_renovation(w.rt, w.p("admin_A"), second.id, "解约")
     with pytest.raises(Conflict) as ended:
         renovation.dispatch_renovation(w.rt, w.p("admin_A"), contract_id, w.rail, w.staff_A)
     assert ended.value.code == "HOMEBED_CONTRACT_NOT_IN_TERM"
+
+
+def test_termination_cancels_the_open_renovation_tasks(backend: Container, clock: FrozenClock) -> None:
+    """HB-05/HB-09: terminating a contract cancels its renovation tasks not finished (dispatched or in
+    progress), and those of its renewal waiting to start, which ends too; completed work stays completed."""
+    w = build(backend)
+    worker = staff_login(w, "A", "worker_A")
+    ramp = config.create_entry(w.rt, operator(), config.RENOVATION_ITEMS,
+                               RenovationItemForm(name="无障碍坡道", unit="米", price_fen=50000)).id
+    mat = config.create_entry(w.rt, operator(), config.RENOVATION_ITEMS,
+                              RenovationItemForm(name="防滑地垫", unit="块", price_fen=6000)).id
+    contract_id = w.contract(114)  # two rails
+    contracts.amend_contract(w.rt, w.p("admin_A"), contract_id, TermsForm(renovation_plan=[
+        RenovationLineForm(renovation_item_id=w.rail, quantity=2), RenovationLineForm(renovation_item_id=ramp, quantity=3),
+        RenovationLineForm(renovation_item_id=mat, quantity=1)]), reason="增加改造项目")
+    staff_a = w.world.staff["A"]  # worker_A's staff id
+    waiting = renovation.dispatch_renovation(w.rt, w.p("admin_A"), contract_id, w.rail, staff_a).id
+    started = renovation.dispatch_renovation(w.rt, w.p("admin_A"), contract_id, ramp, staff_a).id
+    renovation.record_progress(w.rt, w.p(worker), started, "已测量尺寸")
+    done = renovation.dispatch_renovation(w.rt, w.p("admin_A"), contract_id, mat, staff_a).id
+    renovation.record_progress(w.rt, w.p(worker), done, "已铺设", [Upload("完工.png", PNG)])
+    renovation.finish_renovation(w.rt, w.p(worker), done)
+    clock.advance(days=300)
+    renewal = contracts.renew_contract(w.rt, w.p("admin_A"), contract_id).id
+    contracts.amend_contract(w.rt, w.p("admin_A"), renewal, TermsForm(renovation_plan=[
+        RenovationLineForm(renovation_item_id=w.rail, quantity=1)]), reason="续约期加装扶手")
+    ahead = renovation.dispatch_renovation(w.rt, w.p("admin_A"), renewal, w.rail, staff_a).id
+
+    contracts.terminate_contract(w.rt, w.p("admin_A"), contract_id, reason="入住养老院")
+    shown = {t: renovation.get_renovation(w.rt, w.p("admin_A"), t) for t in (waiting, started, done, ahead)}
+    assert {t: v.status for t, v in shown.items()} == {
+        waiting: "cancelled", started: "cancelled", done: "completed", ahead: "cancelled"}
+    assert {shown[t].cancel_reason for t in (waiting, started, ahead)} == {"家床签约已解约"}
+    assert contracts.get_contract(w.rt, w.p("admin_A"), renewal).status == "terminated"
+    cancelled = [e for e in renovation.renovation_events(w.rt, w.p("admin_A"), started)
+                 if e.name == "renovation_task.cancelled"]
+    assert [(e.actor_id, e.before, e.after) for e in cancelled] == [
+        (w.world.accounts["admin_A"], {"status": "in_progress"}, {"status": "cancelled"})]
+    with pytest.raises(Conflict) as closed:
+        renovation.record_progress(w.rt, w.p(worker), started, "继续施工")
+    assert closed.value.code == "RENOVATION_TASK_CLOSED"

@@ -39,6 +39,7 @@ from yiyangkang.domain.elders.elder import Gender
 from yiyangkang.domain.homebed.applications import MAX_MATERIALS, ApplicantKind, ApplicationStatus, BedApplication
 from yiyangkang.domain.homebed.config import SETTING_LIMITS, SETTINGS_ID, BusinessSettings, SubsidyMode, SubsidyType
 from yiyangkang.domain.homebed.contracts import (
+    MAX_START_DELAY_DAYS,
     MAX_TERM_YEARS,
     Contract,
     ContractNotActive,
@@ -154,8 +155,10 @@ def new_contract(ident: str, terms: ContractTerms, *, sign_date: date, today: da
 
 
 def valid_terms(start: date, expiry: date, sign_date: date) -> bool:
-    """The model of ContractTerms.problems for dates: start on or after signing, a term of one day to five years."""
-    return sign_date <= start < expiry <= add_years(start, MAX_TERM_YEARS)
+    """The model of ContractTerms.problems for dates: start on or after signing and at most 366 days after it,
+    a term of one day to five years."""
+    return (sign_date <= start <= sign_date + timedelta(days=MAX_START_DELAY_DAYS)
+            and start < expiry <= add_years(start, MAX_TERM_YEARS))
 
 
 def calendar_path(status: ContractStatus, terms: ContractTerms, today: date) -> list[ContractStatus]:
@@ -696,7 +699,8 @@ class OrdersMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.orders)
     @rule(data=st.data(), staff=st.sampled_from(STAFF_IDS))
     def dispatch(self, data: st.DataObject, staff: str) -> None:
-        """HB-10, S-03: dispatch a waiting order, or re-dispatch one not started yet."""
+        """HB-10, S-03: dispatch a waiting order, or re-dispatch one not started yet. (Who may re-dispatch, the
+        admin but not staff, is a use-case rule: tests/homebed/test_orders.py.)"""
         order, expected = self._pick(data)
         first = order.first_dispatched_at
         out = self._run(order, lambda: order.dispatch(staff, DISPATCHER, self.now))
@@ -917,9 +921,12 @@ def check_findings(order: HomeBedOrder, found: list[Finding], rules: BusinessSet
         assert (ExceptionKind.TOO_SHORT in kinds) == (
             Fraction(minutes, order.standard_minutes) < Fraction(rules.too_short_percent, 100))
     if order.status is not O.CANCELLED and not order.supplementary:
+        # Due for dispatch within the timeout after placing, or, for a booking made well ahead, a day before
+        # the visit, whichever comes later.
+        due = max(order.created_at + timedelta(minutes=rules.dispatch_timeout_minutes),
+                  order.scheduled_at - timedelta(hours=24))
         waited_until = order.first_dispatched_at or (now if order.status is O.PENDING_DISPATCH else None)
-        timed_out = (waited_until is not None
-                     and waited_until - order.created_at > timedelta(minutes=rules.dispatch_timeout_minutes))
+        timed_out = waited_until is not None and waited_until > due
         assert (ExceptionKind.DISPATCH_TIMEOUT in kinds) == timed_out
 
 
@@ -964,6 +971,38 @@ def test_findings_judge_each_rule_at_most_once(case: tuple[HomeBedOrder, Busines
     found = findings(order, rules, now)
     assert state_of(order) == before
     check_findings(order, found, rules, now)
+
+
+def test_a_booking_made_days_ahead_is_due_for_dispatch_a_day_before_the_visit() -> None:
+    """HB-10: the dispatch timeout counts from placing the order, but an order booked days ahead is late to
+    dispatch only from 24 hours before the visit (whichever of the two comes later)."""
+    rules = BusinessSettings(id=SETTINGS_ID, created_at=T0)  # dispatch_timeout_minutes 60
+    timeout = timedelta(minutes=rules.dispatch_timeout_minutes)
+
+    def order(ahead: timedelta, first_dispatched: datetime | None = None) -> HomeBedOrder:
+        return HomeBedOrder(
+            id="order-001", number="FW2026030200001", institution_id="inst-tianhe", elder_id="elder-1",
+            contract_id="contract-00001", region_code="440106001", subsidy_type_id=None,
+            service_item_id="item-nursing", item_name="上门护理", standard_minutes=60, price=Money(12000),
+            subsidy=Money(0), self_pay=Money(12000), scheduled_at=T0 + ahead,
+            status=O.PENDING_DISPATCH if first_dispatched is None else O.DISPATCHED,
+            staff_id=None if first_dispatched is None else "staff-1", first_dispatched_at=first_dispatched,
+            dispatched_at=first_dispatched, placed_by=DISPATCHER.id, created_at=T0,
+        )
+
+    def timed_out(o: HomeBedOrder, now: datetime) -> bool:
+        return ExceptionKind.DISPATCH_TIMEOUT in [f.kind for f in findings(o, rules, now)]
+
+    soon, later = order(timedelta(hours=4)), order(timedelta(days=3))
+    assert not timed_out(soon, T0 + timeout) and timed_out(soon, T0 + timeout + timedelta(seconds=1))
+    assert not timed_out(later, T0 + timedelta(hours=2))
+    assert not timed_out(later, T0 + timedelta(days=2)) and timed_out(later, T0 + timedelta(days=2, seconds=1))
+    # A booking for tomorrow morning: 24 hours before it has already passed, so the timeout rules.
+    tomorrow = order(timedelta(hours=20))
+    assert not timed_out(tomorrow, T0 + timeout) and timed_out(tomorrow, T0 + timeout + timedelta(minutes=1))
+    # Dispatched on the day before the visit, a booking made ahead was on time; a day late, it was not.
+    assert not timed_out(order(timedelta(days=3), T0 + timedelta(days=1, hours=12)), T0 + timedelta(days=4))
+    assert timed_out(order(timedelta(days=3), T0 + timedelta(days=2, hours=1)), T0 + timedelta(days=4))
 
 
 # -- subsidies ---------------------------------------------------------------------------------------------------

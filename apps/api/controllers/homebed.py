@@ -64,11 +64,12 @@ Keyword = Parameter(default=None, max_length=32, description="编号或老人姓
 def terms_form(t: TermsIn) -> TermsForm:
     return TermsForm(
         start_date=t.start_date, expiry_date=t.expiry_date,
-        service_plan=[PlanLineForm(service_item_id=p.service_item_id, times=p.times, per=p.per)
-                      for p in t.service_plan],
-        subsidy_type_id=t.subsidy_type_id,
-        renovation_plan=[RenovationLineForm(renovation_item_id=r.renovation_item_id, quantity=r.quantity)
-                         for r in t.renovation_plan],
+        service_plan=None if t.service_plan is None else [
+            PlanLineForm(service_item_id=p.service_item_id, times=p.times, per=p.per) for p in t.service_plan],
+        subsidy_type_id=t.subsidy_type_id, clear_subsidy=t.clear_subsidy,
+        renovation_plan=None if t.renovation_plan is None else [
+            RenovationLineForm(renovation_item_id=r.renovation_item_id, quantity=r.quantity)
+            for r in t.renovation_plan],
         notes=t.notes,
     )
 

@@ -82,6 +82,10 @@ class OrderRepository(Repository[HomeBedOrder], Protocol):
         """Orders an exception scan should look at: open or in service, or finished since `since`."""
         ...
 
+    def overlapping(self, elder_id: str, start: datetime, end: datetime) -> Sequence[HomeBedOrder]:
+        """The elder's orders, not cancelled, whose service time overlaps [start, end)."""
+        ...
+
     def add_many(self, orders: Sequence[HomeBedOrder]) -> None: ...
 
 

@@ -151,6 +151,11 @@ class MemoryOrders(_Owned[HomeBedOrder]):
             if o.status in (*OPEN, OrderStatus.IN_SERVICE) or (o.completed_at is not None and o.completed_at >= since):
                 yield o
 
+    def overlapping(self, elder_id: str, start: datetime, end: datetime) -> Sequence[HomeBedOrder]:
+        return [o for o in self._all() if o.elder_id == elder_id and o.status is not OrderStatus.CANCELLED
+                and o.started_at is not None and o.started_at < end
+                and (o.status is OrderStatus.IN_SERVICE or (o.completed_at is not None and o.completed_at > start))]
+
     def add_many(self, orders: Sequence[HomeBedOrder]) -> None:
         for o in orders:
             self.add(o)
@@ -259,7 +264,8 @@ class MemoryHomeBedReports:
                   if self._admits(visibility, o.institution_id, o.elder_id)
                   and start <= business_date(o.scheduled_at) < end]
         ids = {o.id for o in orders}
-        exceptions = [e for e in self._table("hb_exceptions").values() if e.order_id in ids]
+        exceptions = [e for e in self._table("hb_exceptions").values()
+                      if e.order_id in ids and e.status is not ReviewStatus.REJECTED]
         late = {e.order_id for e in exceptions if e.type is ExceptionKind.LATE_ARRIVAL}
         by_status: dict[str, int] = {}
         for o in orders:

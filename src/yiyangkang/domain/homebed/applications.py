@@ -60,7 +60,9 @@ class BedApplication(Aggregate):
     kind = "bed_application"
     masked_fields = {"elder_name": mask_name, "id_card_no": mask_id_card, "phone": mask_phone,
                      "address": mask_address, "applicant_name": mask_name, "applicant_phone": mask_phone,
-                     "birth_date": lambda d: d[:4] if d else d}
+                     "birth_date": lambda d: d[:4] if d else d,
+                     # Health status and scans' names are health data: the trail says only that they changed.
+                     "condition": lambda c: "***" if c else c, "materials": len}
 
     number: str
     institution_id: str

@@ -21,6 +21,7 @@ from yiyangkang.domain.kernel.masking import mask_name
 from yiyangkang.domain.kernel.timekeeping import add_years
 
 MAX_TERM_YEARS = 5
+MAX_START_DELAY_DAYS = 366  # a renewal starts at most a year ahead
 
 
 class ContractStatus(StrEnum):
@@ -87,6 +88,9 @@ class ContractTerms:
         found: list[FieldError] = []
         if self.start_date < sign_date:
             found.append(FieldError("start_date", "开始日期不能早于签约日期", "BEFORE_SIGN_DATE"))
+        if (self.start_date - sign_date).days > MAX_START_DELAY_DAYS:
+            found.append(FieldError("start_date", f"开始日期不能晚于签约后{MAX_START_DELAY_DAYS}天", "TOO_LATE"))
+            return found  # the term checks below would count years from a date that makes no sense
         if self.expiry_date <= sign_date or self.expiry_date <= self.start_date:
             found.append(FieldError("expiry_date", "到期日期必须晚于签约日期和开始日期", "NOT_AFTER_SIGN_DATE"))
         elif self.expiry_date > add_years(self.start_date, MAX_TERM_YEARS):

@@ -51,6 +51,16 @@ def _minutes(delta: timedelta) -> int:
     return int(delta.total_seconds() // 60)
 
 
+ADVANCE_DISPATCH = timedelta(hours=24)
+
+
+def dispatch_deadline(order: HomeBedOrder, rules: BusinessSettings) -> datetime:
+    """When the order must have a worker: the timeout after it was placed, or, for a booking made well
+    ahead, a day before the visit (nobody dispatches next week's visits within the hour)."""
+    return max(order.created_at + timedelta(minutes=rules.dispatch_timeout_minutes),
+               order.scheduled_at - ADVANCE_DISPATCH)
+
+
 def findings(order: HomeBedOrder, rules: BusinessSettings, now: datetime) -> list[Finding]:
     """Which rules `order` has broken as of `now` (pure: the scan decides what is new)."""
     found: list[Finding] = []
@@ -58,7 +68,7 @@ def findings(order: HomeBedOrder, rules: BusinessSettings, now: datetime) -> lis
         return found
     if not order.supplementary:
         dispatched = order.first_dispatched_at or (now if order.status is OrderStatus.PENDING_DISPATCH else None)
-        if dispatched is not None and dispatched - order.created_at > timedelta(minutes=rules.dispatch_timeout_minutes):
+        if dispatched is not None and dispatched > dispatch_deadline(order, rules):
             waited = _minutes(dispatched - order.created_at)
             found.append(Finding(ExceptionKind.DISPATCH_TIMEOUT,
                                  f"下单后{waited}分钟才派单（阈值{rules.dispatch_timeout_minutes}分钟）"

@@ -157,7 +157,7 @@ class HomeBedOrder(Aggregate):
         """补录确认: the dispatcher confirmed the off-system service with the customer."""
         if not note.strip():
             raise ValidationFailed([FieldError("note", "请填写与客户确认的情况", "REQUIRED")])
-        self._record_only()
+        self.ensure_pending_record()
         ORDER_LIFECYCLE.move(self, O.COMPLETED, actor=actor, at=at, reason=note, event="confirmed")
         self.confirmed_by, self.confirmation_note = actor.id, note
 
@@ -165,11 +165,11 @@ class HomeBedOrder(Aggregate):
         """The customer did not confirm the supplementary record: it is void."""
         if not reason.strip():
             raise ValidationFailed([FieldError("reason", "请填写不予确认的原因", "REQUIRED")])
-        self._record_only()
+        self.ensure_pending_record()
         ORDER_LIFECYCLE.move(self, O.CANCELLED, actor=actor, at=at, reason=reason, event="record_rejected")
         self.cancel_reason, self.confirmed_by = reason, actor.id
 
-    def _record_only(self) -> None:
+    def ensure_pending_record(self) -> None:
         if self.status is not O.UNCONFIRMED:
             raise Conflict("只有待确认的补录单可以确认", code="HOMEBED_ORDER_NOT_A_PENDING_RECORD",
                            details={"status": self.status.value})

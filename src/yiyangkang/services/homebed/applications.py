@@ -91,7 +91,7 @@ def mint_apply_code(
     with rt.uow() as uow:
         inst = load_institution(uow, principal, Operation.APPLY_CODE_CREATE, ident)
         expires = rt.clock.now() + timedelta(days=days)
-        token = rt.signer.sign({"inst": inst.id, "region": inst.region_code, "by": principal.account_id}, expires)
+        token = rt.signer.sign({"inst": inst.id, "region": inst.region_code}, expires)
         url = f"{rt.settings.public_url}/api/v1/homebed/apply-form?token={token}"
         return ApplyCode(token, url, inst.id, inst.name, inst.region_code, expires)
 
@@ -172,7 +172,7 @@ def submit_application(rt: Runtime, principal: Principal, form: ApplicationForm)
         if kind is ApplicantKind.SELF:  # 本人申请: the applicant is the elder
             values.setdefault("applicant_name", values.get("elder_name"))
             values.setdefault("applicant_phone", values.get("phone"))
-            _own_card(uow, checks, principal, values.get("id_card_no"))
+        _own_card(uow, checks, principal, values.get("id_card_no"), kind)
         checks.require("applicant_name", bool(values.get("applicant_name")), "请填写申请人姓名", "REQUIRED")
         checks.require("applicant_phone", bool(values.get("applicant_phone")), "请填写申请人手机号", "REQUIRED")
         checks.done()
@@ -193,18 +193,27 @@ def submit_application(rt: Runtime, principal: Principal, form: ApplicationForm)
         return ApplicationView.of(app, reveal=True)
 
 
-def _own_card(uow: UnitOfWork, checks: Checks, principal: Principal, card: object) -> None:
-    """本人申请: the elder applying for themselves can only name their own ID number."""
+def _own_card(uow: UnitOfWork, checks: Checks, principal: Principal, card: object, kind: ApplicantKind) -> None:
+    """An elder applies for themselves, a family member for the elders linked to them: the ID number must be
+    one of theirs. (Answering the same whether or not the number is on file keeps strangers' files and
+    beds unknown to them.)"""
     own = [uow.elders.get(e) for e in principal.elder_ids]
-    checks.require("id_card_no", any(e and e.id_card_no == card for e in own), "本人申请须填写本人的身份证号",
-                   "NOT_SELF")
+    ok = any(e and e.id_card_no == card for e in own)
+    if kind is ApplicantKind.SELF:
+        checks.require("id_card_no", ok, "本人申请须填写本人的身份证号", "NOT_SELF")
+    elif kind is ApplicantKind.FAMILY:
+        checks.require("id_card_no", ok, "家属只能为已关联的老人申请，请先由机构关联家属", "NOT_LINKED")
 
 
-def contracts_in_force(uow: UnitOfWork, elder_id: str, day: date, now: datetime) -> list[Contract]:
-    """The elder's contracts pending start or active *today*: stored statuses are rolled first, so a
-    contract that expired overnight does not block a new application before the daily job runs."""
+def contracts_in_force(uow: UnitOfWork, elder_id: str, day: date, now: datetime,
+                       besides: str | None = None) -> list[Contract]:
+    """The elder's contracts pending start or active *today* (other than `besides`, which the caller holds):
+    stored statuses are rolled first, so a contract that expired overnight does not block a new application
+    before the daily job runs."""
     found = []
     for contract in uow.contracts.in_term_for_elder(elder_id):
+        if contract.id == besides:
+            continue
         if contract.roll(day, CALENDAR, now):
             uow.contracts.save(contract)
         if contract.status in IN_TERM:
@@ -233,8 +242,8 @@ def update_application(rt: Runtime, principal: Principal, ident: str, form: Appl
                          else None)
         card = values.get("id_card_no")
         changed_card = bool(card) and card != app.id_card_no
-        if changed_card and app.applicant_kind is ApplicantKind.SELF:
-            _own_card(uow, checks, principal, card)
+        if changed_card:
+            _own_card(uow, checks, principal, card, app.applicant_kind)
         checks.done()
         app.expect_version(expected_version)
         if changed_card:
@@ -266,6 +275,7 @@ def remove_material(rt: Runtime, principal: Principal, ident: str, key: str) -> 
             raise NotFound("文件", key)
         uow.applications.save(app)
         uow.commit()
+        rt.files.delete(key)  # an ID-card scan the user removed is not kept
         return ApplicationView.of(app, reveal=_reveal(uow, principal, app))
 
 

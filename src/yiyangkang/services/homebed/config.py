@@ -298,6 +298,7 @@ def remove_picture(rt: Runtime, principal: Principal, ident: str, key: str) -> R
                     name="picture_removed")
         uow.renovation_items.save(item)
         uow.commit()
+        rt.files.delete(key)
         return RenovationItemView.of(item)
 
 

@@ -21,6 +21,7 @@ from yiyangkang.domain.homebed.contracts import (
     RenovationLine,
 )
 from yiyangkang.domain.homebed.numbers import NumberKind
+from yiyangkang.domain.homebed.renovation import RenovationStatus, RenovationTask
 from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation, Visibility
 from yiyangkang.domain.identity.principal import Principal
@@ -68,11 +69,14 @@ class AssessmentForm:
 
 @frozen(kw_only=True)
 class TermsForm:
+    """The terms as typed. On a change (变更), None keeps that part of the current terms."""
+
     start_date: date | None = None
     expiry_date: date | None = None
-    service_plan: Sequence[PlanLineForm] = ()
+    service_plan: Sequence[PlanLineForm] | None = None
     subsidy_type_id: str | None = None
-    renovation_plan: Sequence[RenovationLineForm] = ()
+    clear_subsidy: bool = False  # 变更 to no subsidy at all
+    renovation_plan: Sequence[RenovationLineForm] | None = None
     notes: str | None = None
 
 
@@ -97,16 +101,17 @@ def rolled(uow: UnitOfWork, contract: Contract, day: date, at: datetime) -> Cont
 
 def _terms(uow: UnitOfWork, checks: Checks, form: TermsForm, *, sign_date: date, region_code: str,
            assessment_id: str | None, keep: ContractTerms | None = None) -> ContractTerms:
-    """The terms from the form, every reference checked against the configuration."""
-    plan = []
-    for n, line in enumerate(form.service_plan):
+    """The terms from the form, every reference checked against the configuration. When changing terms
+    (`keep`), a part the form leaves out stays as it is; `clear_subsidy` removes the subsidy."""
+    plan: list[PlanLine] = []
+    for n, line in enumerate(form.service_plan or ()):
         item = uow.service_items.get(line.service_item_id)
         per = checks.parse(f"service_plan.{n}.per", _PER, line.per)
         if checks.require(f"service_plan.{n}.service_item_id", item is not None and item.active,
                           "服务项目不存在或已停用", "UNKNOWN_SERVICE_ITEM") and item and per:
             plan.append(PlanLine(item.id, item.name, line.times, per))
-    renovation = []
-    for n, r in enumerate(form.renovation_plan):
+    renovation: list[RenovationLine] = []
+    for n, r in enumerate(form.renovation_plan or ()):
         ritem = uow.renovation_items.get(r.renovation_item_id)
         if checks.require(f"renovation_plan.{n}.renovation_item_id", ritem is not None and ritem.active,
                           "改造项目不存在或已停用", "UNKNOWN_RENOVATION_ITEM") and ritem:
@@ -118,15 +123,33 @@ def _terms(uow: UnitOfWork, checks: Checks, form: TermsForm, *, sign_date: date,
                        "补贴类型不存在、已停用或不适用于老人所在地区", "UNKNOWN_SUBSIDY_TYPE")
     notes = checks.text("notes", form.notes, label="备注", max_len=500, required=False)
     start = form.start_date or (keep.start_date if keep else sign_date)
+    subsidy_id = None if form.clear_subsidy else form.subsidy_type_id or (keep.subsidy_type_id if keep else None)
     terms = ContractTerms(
         # HB-03: one year from the sign date unless the parties agree another expiry.
         start_date=start, expiry_date=form.expiry_date or (keep.expiry_date if keep else add_years(sign_date, 1)),
-        service_plan=tuple(plan), subsidy_type_id=form.subsidy_type_id or None,
-        renovation_plan=tuple(renovation), assessment_id=assessment_id,
+        service_plan=tuple(plan) if form.service_plan is not None or keep is None else keep.service_plan,
+        subsidy_type_id=subsidy_id,
+        renovation_plan=tuple(renovation) if form.renovation_plan is not None or keep is None
+        else keep.renovation_plan,
+        assessment_id=assessment_id,
         notes=notes if notes is not None else (keep.notes if keep and form.notes is None else ""),
     )
     checks.errors.extend(terms.problems(sign_date))
     return terms
+
+
+def _renovations_of(uow: UnitOfWork, contract_id: str) -> list[RenovationTask]:
+    tasks: list[RenovationTask] = []
+    while True:
+        page = uow.renovation_tasks.list(Visibility(everything=True), PageRequest(len(tasks) // 100 + 1, 100),
+                                         contract_id=contract_id)
+        tasks += page.items
+        if len(tasks) >= page.total or not page.items:
+            return tasks
+
+
+def _overlap(a: ContractTerms, b: ContractTerms) -> bool:
+    return a.start_date <= b.expiry_date and b.start_date <= a.expiry_date
 
 
 def _elder_for(uow: UnitOfWork, rt: Runtime, principal: Principal, app: BedApplication) -> Elder:
@@ -212,6 +235,10 @@ def terminate_contract(rt: Runtime, principal: Principal, ident: str, *, reason:
             for order in uow.homebed_orders.open_for_contract(item.id):
                 order.cancel("家床签约已解约", 0, principal.actor, now, forced=True)
                 uow.homebed_orders.save(order)
+            for task in _renovations_of(uow, item.id):
+                if task.status in (RenovationStatus.DISPATCHED, RenovationStatus.IN_PROGRESS):
+                    task.cancel("家床签约已解约", principal.actor, now)
+                    uow.renovation_tasks.save(task)
         uow.commit()
         return ContractView.of(contract)
 
@@ -224,6 +251,8 @@ def renew_contract(rt: Runtime, principal: Principal, ident: str, *, expiry_date
         day, now = today(rt), rt.clock.now()
         old.roll(day, SYSTEM, now)
         terms = old.renewal_terms(day, expiry_date)
+        if contracts_in_force(uow, old.elder_id, day, now, besides=old.id):
+            raise Conflict("该老人已有其他待生效或生效中的家床签约", code="CONTRACT_ALREADY_IN_FORCE")
         checks = Checks()
         for n, line in enumerate(terms.service_plan):
             item = uow.service_items.get(line.service_item_id)
@@ -262,6 +291,9 @@ def amend_contract(rt: Runtime, principal: Principal, ident: str, form: TermsFor
         checks = Checks()
         terms = _terms(uow, checks, form, sign_date=contract.sign_date, region_code=contract.region_code,
                        assessment_id=contract.terms.assessment_id, keep=contract.terms)
+        others = [c for c in uow.contracts.in_term_for_elder(contract.elder_id) if c.id != contract.id]
+        checks.require("start_date", not any(_overlap(terms, c.terms) for c in others),
+                       "签约期与该老人的其他签约（如续约）重叠", "OVERLAPS")
         checks.done()
         contract.amend(terms, reason.strip(), principal.actor, now)
         contract.roll(day, SYSTEM, now)  # a pending contract whose start was moved to today starts now
@@ -277,9 +309,7 @@ def amend_contract(rt: Runtime, principal: Principal, ident: str, form: TermsFor
 def get_contract(rt: Runtime, principal: Principal, ident: str) -> ContractView:
     with rt.uow() as uow:
         contract = load_contract(uow, principal, Operation.CONTRACT_READ, ident)
-        view = ContractView.of(rolled(uow, contract, today(rt), rt.clock.now()))
-        uow.commit()
-        return view
+        return ContractView.of(as_of_today(rt, contract))
 
 
 def contract_events(rt: Runtime, principal: Principal, ident: str) -> list[AuditEventView]:
@@ -293,11 +323,19 @@ def list_contracts(
     institution_id: str | None = None, elder_id: str | None = None, keyword: str | None = None,
 ) -> Page[ContractView]:
     vis = visibility(principal, Operation.CONTRACT_READ)
-    roll_contracts(rt)  # a list must not show yesterday's "active" for a contract that expired overnight
     with rt.uow() as uow:
         found = uow.contracts.list(vis, page, status=status, institution_id=institution_id, elder_id=elder_id,
                                    keyword=keyword)
-        return found.map(lambda c: ContractView.of(c, detail=False))
+        return found.map(lambda c: ContractView.of(as_of_today(rt, c), detail=False))
+
+
+def as_of_today(rt: Runtime, contract: Contract) -> Contract:
+    """The contract as the calendar has it today, for reading only: a view must not show yesterday's
+    "active" for a contract that expired overnight, and a read must not write (the locked commands and
+    the daily roll do that)."""
+    contract.roll(today(rt), SYSTEM, rt.clock.now())
+    contract.pull_events()
+    return contract
 
 
 # -- batch jobs ----------------------------------------------------------------------------------------------
@@ -341,8 +379,9 @@ def _recipients(uow: UnitOfWork, contract: Contract) -> list[tuple[str | None, s
 
 def remind_expiring(rt: Runtime, progress: Callable[[int, int], None] | None = None) -> ReminderReport:
     """到期提醒: tell the institution and the family N days ahead (N from the settings), once per contract and
-    expiry date. Each contract is marked in its own transaction right after its notices, so a second run,
-    or a run after a crash, sends nothing twice."""
+    expiry date. Each contract is marked in its own transaction right after its notices, so a second run
+    sends nothing again; only a crash between sending and that commit could repeat one contract's notices
+    (at least once, never lost)."""
     roll_contracts(rt)
     day, now = today(rt), rt.clock.now()
     with rt.uow() as uow:

@@ -10,9 +10,10 @@ from attrs import frozen
 from yiyangkang.domain.homebed.contracts import Contract
 from yiyangkang.domain.homebed.numbers import NumberKind
 from yiyangkang.domain.homebed.orders import HomeBedOrder, OrderStatus
+from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
+from yiyangkang.domain.kernel.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from yiyangkang.domain.kernel.money import Money
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.timekeeping import business_date
@@ -29,6 +30,7 @@ from yiyangkang.services.views import AuditEventView
 
 KIND = "家床订单"
 MAX_AHEAD = timedelta(days=90)
+RECORD_WINDOW = timedelta(days=90)  # a visit is entered afterwards within this window
 
 
 @frozen(kw_only=True)
@@ -72,7 +74,9 @@ def _priced(uow: UnitOfWork, checks: Checks, contract: Contract, service_item_id
     if not checks.require("service_item_id", item.active, "该服务项目已停用", "INACTIVE_SERVICE_ITEM"):
         return {}
     subsidy_type = uow.subsidy_types.get(contract.terms.subsidy_type_id) if contract.terms.subsidy_type_id else None
-    subsidy = subsidy_type.subsidy_for(item.price) if subsidy_type and item.subsidy_eligible else Money.zero()
+    # A subsidy the operator stopped pays nothing on new orders.
+    paying = subsidy_type is not None and subsidy_type.active and item.subsidy_eligible
+    subsidy = subsidy_type.subsidy_for(item.price) if paying and subsidy_type else Money.zero()
     return {
         "service_item_id": item.id, "item_name": item.name, "standard_minutes": item.standard_minutes,
         "price": item.price, "subsidy": subsidy, "self_pay": item.price - subsidy,
@@ -123,6 +127,9 @@ def dispatch_order(rt: Runtime, principal: Principal, ident: str, staff_id: str,
     with rt.uow() as uow:
         order = _load(uow, principal, Operation.HOMEBED_ORDER_DISPATCH, ident)
         order.expect_version(expected_version)
+        if principal.role is Role.STAFF and order.status is OrderStatus.DISPATCHED and order.staff_id != staff_id:
+            # S-03: staff dispatch the unassigned pool; taking a colleague's order away is the admin's call.
+            raise PermissionDenied("已派单的订单须由机构管理员改派", code="HOMEBED_REDISPATCH_BY_ADMIN")
         checks = Checks()
         _worker(uow, checks, staff_id, order.institution_id)
         checks.done()
@@ -177,6 +184,9 @@ def cancel_order(rt: Runtime, principal: Principal, ident: str, reason: str) -> 
     """取消, until the configured deadline before the appointed time."""
     with rt.uow() as uow:
         order = _load(uow, principal, Operation.HOMEBED_ORDER_CANCEL, ident)
+        mine = principal.account_id == order.placed_by or principal.staff_id == order.staff_id
+        if principal.role is Role.STAFF and not mine:
+            raise PermissionDenied("只能取消自己下的或派给自己的订单", code="HOMEBED_ORDER_NOT_YOURS")
         now = rt.clock.now()
         order.cancel(reason.strip(), current_settings(uow, now).cancel_deadline_minutes, principal.actor, now)
         uow.homebed_orders.save(order)
@@ -194,12 +204,15 @@ def record_service(rt: Runtime, principal: Principal, form: RecordForm) -> Order
         _worker(uow, checks, form.staff_id, contract.institution_id)
         note = checks.text("note", form.note, label="备注", max_len=200, required=False)
         start, end = form.started_at, form.completed_at
-        valid = start < end <= now
-        if checks.require("completed_at", valid, "服务结束时间应晚于开始时间且不晚于现在", "INVALID_RANGE"):
+        valid = now - RECORD_WINDOW <= start < end <= now
+        if checks.require("completed_at", valid, f"服务时间应在近{RECORD_WINDOW.days}天内，结束晚于开始且不晚于现在",
+                          "INVALID_RANGE"):
             checks.require("completed_at", end - start <= timedelta(hours=24), "单次服务不能超过24小时", "TOO_LONG")
             checks.require("started_at", contract.covers(business_date(start)),
                            "服务日期不在签约有效期内", "OUTSIDE_CONTRACT")
         checks.done()
+        if uow.homebed_orders.overlapping(contract.elder_id, start, end):
+            raise Conflict("该老人在这段时间已有服务记录，不能重复补录", code="HOMEBED_RECORD_OVERLAPS")
         order = _new_order(uow, rt, principal, contract, values, scheduled_at=start, remark=note or "",
                            status=OrderStatus.UNCONFIRMED, supplementary=True, staff_id=form.staff_id,
                            dispatched_by=principal.account_id, started_at=start, completed_at=end)
@@ -211,6 +224,14 @@ def confirm_record(rt: Runtime, principal: Principal, ident: str, note: str) -> 
     """补录确认 (S-02): the dispatcher confirmed the visit with the customer."""
     with rt.uow() as uow:
         order = _load(uow, principal, Operation.HOMEBED_ORDER_CONFIRM, ident)
+        order.ensure_pending_record()
+        if principal.account_id == order.placed_by or (principal.staff_id and principal.staff_id == order.staff_id):
+            # Four eyes: whoever entered the record or did the visit cannot also vouch for it.
+            raise PermissionDenied("补录须由录入人和服务人员以外的派单人员确认", code="HOMEBED_RECORD_SELF_CONFIRM")
+        contract = uow.contracts.get(order.contract_id)
+        if contract is None or order.started_at is None or not contract.covers(business_date(order.started_at)):
+            raise Conflict("服务日期已不在签约有效期内（已解约或变更），不能确认",
+                           code="HOMEBED_RECORD_OUTSIDE_CONTRACT")
         order.confirm(note.strip(), principal.actor, rt.clock.now())
         uow.homebed_orders.save(order)
         uow.commit()

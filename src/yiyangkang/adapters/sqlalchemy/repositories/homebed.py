@@ -218,6 +218,14 @@ class SqlOrders(DocumentRepository[HomeBedOrder]):
         for row in self.conn.execute(stmt.execution_options(yield_per=2000)):
             yield self.from_row(row)
 
+    def overlapping(self, elder_id: str, start: datetime, end: datetime) -> Sequence[HomeBedOrder]:
+        c = self.table.c
+        return self._rows(select(self.table).where(
+            c.elder_id == elder_id, c.status != OrderStatus.CANCELLED.value, c.started_at < end,
+            # a visit still in service has not ended yet
+            or_(c.status == OrderStatus.IN_SERVICE.value, c.completed_at > start),
+        ))
+
     def add_many(self, orders: Sequence[HomeBedOrder]) -> None:
         if orders:
             rows = [self.to_row(o) for o in orders]

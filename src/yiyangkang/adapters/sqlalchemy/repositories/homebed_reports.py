@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, and_, func, select
 from yiyangkang.adapters.sqlalchemy import tables as t
 from yiyangkang.adapters.sqlalchemy.base import visibility_clause
 from yiyangkang.domain.homebed.contracts import ContractStatus
-from yiyangkang.domain.homebed.exceptions import ExceptionKind
+from yiyangkang.domain.homebed.exceptions import ExceptionKind, ReviewStatus
 from yiyangkang.domain.homebed.orders import OrderStatus
 from yiyangkang.domain.homebed.reports import BusinessReport, SettlementFilter, SettlementRow, Totals
 from yiyangkang.domain.identity.policy import Visibility
@@ -117,9 +117,10 @@ class SqlHomeBedReports:
         by_type = {
             kind: int(n) for kind, n in self.conn.execute(
                 select(e.type, func.count()).select_from(orders_from.join(t.hb_exceptions, e.order_id == o.id))
-                .where(in_period).group_by(e.type))
+                .where(in_period, e.status != ReviewStatus.REJECTED.value).group_by(e.type))
         }
-        late = select(e.order_id).where(e.type == ExceptionKind.LATE_ARRIVAL.value)
+        late = select(e.order_id).where(e.type == ExceptionKind.LATE_ARRIVAL.value,
+                                        e.status != ReviewStatus.REJECTED.value)  # 不予认定 is not late
         on_time = self.conn.execute(
             select(func.count()).select_from(orders_from)
             .where(in_period, o.status == OrderStatus.COMPLETED.value, o.id.not_in(late))
