@@ -640,6 +640,15 @@ def test_settlement_report_totals_equal_its_rows(api: HbApi, settled: list[str])
     assert field_error(bad, "period")["code"] == "INVALID_PERIOD"
 
 
+def test_business_report_carries_its_rates(api: HbApi, settled: list[str]) -> None:
+    """HB-30: the business report answers counts and the on-time and exception rates they give."""
+    report = ok(api.get("admin_A", f"{BASE}/reports/business", period="2026-11"))
+    done = report["orders_completed"]
+    assert done >= 2 and report["on_time_rate"] == round(report["orders_on_time"] / done, 4)
+    total = sum(report["orders_by_status"].values())
+    assert report["exception_rate"] == round(sum(report["exceptions_by_type"].values()) / total, 4)
+
+
 @pytest.mark.parametrize("username", ["elder_A", "family_F", "staff_A"])
 def test_reports_are_not_for_elders_families_or_staff(api: HbApi, username: str) -> None:
     """HB-30: 403 PERMISSION_DENIED on the report and its export."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from attrs import define, frozen
+from attrs import define, field, frozen
 
 from yiyangkang.domain.identity.policy import Visibility
 
@@ -86,13 +86,12 @@ class BusinessReport:
     orders_by_status: dict[str, int]
     orders_completed: int
     orders_on_time: int  # completed without a late-arrival exception
-    exceptions_by_type: dict[str, int]
+    exceptions_by_type: dict[str, int]  # 不予认定 (rejected on review) not counted
+    on_time_rate: float | None = field(init=False)  # 准时率: on time / completed
+    exception_rate: float | None = field(init=False)  # 异常率: exceptions / orders
 
-    @property
-    def on_time_rate(self) -> float | None:
-        return None if not self.orders_completed else round(self.orders_on_time / self.orders_completed, 4)
-
-    @property
-    def exception_rate(self) -> float | None:
-        total = sum(self.orders_by_status.values())
-        return None if not total else round(sum(self.exceptions_by_type.values()) / total, 4)
+    def __attrs_post_init__(self) -> None:
+        done, total = self.orders_completed, sum(self.orders_by_status.values())
+        object.__setattr__(self, "on_time_rate", round(self.orders_on_time / done, 4) if done else None)
+        object.__setattr__(self, "exception_rate",
+                           round(sum(self.exceptions_by_type.values()) / total, 4) if total else None)
