@@ -3,6 +3,7 @@ re-dispatch, return, start, complete, cancel; supplementary records and their co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from attrs import frozen
@@ -146,52 +147,49 @@ def _location(lng: float | None, lat: float | None) -> GeoPoint | None:
     return point
 
 
-def return_order(rt: Runtime, principal: Principal, ident: str, reason: str) -> OrderView:
-    """退单 by the assigned worker: back to the dispatch pool with the reason."""
+def _change(rt: Runtime, principal: Principal, op: Operation, ident: str,
+            action: Callable[[UnitOfWork, HomeBedOrder, datetime], None]) -> OrderView:
+    """One command on one order: load it locked and in scope, act, save, commit."""
     with rt.uow() as uow:
-        order = _load(uow, principal, Operation.HOMEBED_ORDER_SERVE, ident)
-        order.return_to_pool(principal.staff_id, reason.strip(), principal.actor, rt.clock.now())
+        order = _load(uow, principal, op, ident)
+        action(uow, order, rt.clock.now())
         uow.homebed_orders.save(order)
         uow.commit()
         return OrderView.of(order)
+
+
+def return_order(rt: Runtime, principal: Principal, ident: str, reason: str) -> OrderView:
+    """退单 by the assigned worker: back to the dispatch pool with the reason."""
+    return _change(rt, principal, Operation.HOMEBED_ORDER_SERVE, ident, lambda _u, order, now: order.return_to_pool(
+        principal.staff_id, reason.strip(), principal.actor, now))
 
 
 def start_order(rt: Runtime, principal: Principal, ident: str, lng: float | None = None,
                 lat: float | None = None) -> OrderView:
     """开始服务: check-in time (and place, if the phone gives one)."""
     point = _location(lng, lat)
-    with rt.uow() as uow:
-        order = _load(uow, principal, Operation.HOMEBED_ORDER_SERVE, ident)
-        order.start(principal.staff_id, rt.clock.now(), point, principal.actor)
-        uow.homebed_orders.save(order)
-        uow.commit()
-        return OrderView.of(order)
+    return _change(rt, principal, Operation.HOMEBED_ORDER_SERVE, ident,
+                   lambda _u, order, now: order.start(principal.staff_id, now, point, principal.actor))
 
 
 def complete_order(rt: Runtime, principal: Principal, ident: str, lng: float | None = None,
                    lat: float | None = None) -> OrderView:
     """完成服务: check-out time (and place)."""
     point = _location(lng, lat)
-    with rt.uow() as uow:
-        order = _load(uow, principal, Operation.HOMEBED_ORDER_SERVE, ident)
-        order.complete(principal.staff_id, rt.clock.now(), point, principal.actor)
-        uow.homebed_orders.save(order)
-        uow.commit()
-        return OrderView.of(order)
+    return _change(rt, principal, Operation.HOMEBED_ORDER_SERVE, ident,
+                   lambda _u, order, now: order.complete(principal.staff_id, now, point, principal.actor))
 
 
 def cancel_order(rt: Runtime, principal: Principal, ident: str, reason: str) -> OrderView:
     """取消, until the configured deadline before the appointed time."""
-    with rt.uow() as uow:
-        order = _load(uow, principal, Operation.HOMEBED_ORDER_CANCEL, ident)
+
+    def cancel(uow: UnitOfWork, order: HomeBedOrder, now: datetime) -> None:
         mine = principal.account_id == order.placed_by or principal.staff_id == order.staff_id
         if principal.role is Role.STAFF and not mine:
             raise PermissionDenied("只能取消自己下的或派给自己的订单", code="HOMEBED_ORDER_NOT_YOURS")
-        now = rt.clock.now()
         order.cancel(reason.strip(), current_settings(uow, now).cancel_deadline_minutes, principal.actor, now)
-        uow.homebed_orders.save(order)
-        uow.commit()
-        return OrderView.of(order)
+
+    return _change(rt, principal, Operation.HOMEBED_ORDER_CANCEL, ident, cancel)
 
 
 def record_service(rt: Runtime, principal: Principal, form: RecordForm) -> OrderView:
@@ -222,8 +220,8 @@ def record_service(rt: Runtime, principal: Principal, form: RecordForm) -> Order
 
 def confirm_record(rt: Runtime, principal: Principal, ident: str, note: str) -> OrderView:
     """补录确认 (S-02): the dispatcher confirmed the visit with the customer."""
-    with rt.uow() as uow:
-        order = _load(uow, principal, Operation.HOMEBED_ORDER_CONFIRM, ident)
+
+    def confirm(uow: UnitOfWork, order: HomeBedOrder, now: datetime) -> None:
         order.ensure_pending_record()
         if principal.account_id == order.placed_by or (principal.staff_id and principal.staff_id == order.staff_id):
             # Four eyes: whoever entered the record or did the visit cannot also vouch for it.
@@ -232,19 +230,14 @@ def confirm_record(rt: Runtime, principal: Principal, ident: str, note: str) -> 
         if contract is None or order.started_at is None or not contract.covers(business_date(order.started_at)):
             raise Conflict("服务日期已不在签约有效期内（已解约或变更），不能确认",
                            code="HOMEBED_RECORD_OUTSIDE_CONTRACT")
-        order.confirm(note.strip(), principal.actor, rt.clock.now())
-        uow.homebed_orders.save(order)
-        uow.commit()
-        return OrderView.of(order)
+        order.confirm(note.strip(), principal.actor, now)
+
+    return _change(rt, principal, Operation.HOMEBED_ORDER_CONFIRM, ident, confirm)
 
 
 def reject_record(rt: Runtime, principal: Principal, ident: str, reason: str) -> OrderView:
-    with rt.uow() as uow:
-        order = _load(uow, principal, Operation.HOMEBED_ORDER_CONFIRM, ident)
-        order.reject_record(reason.strip(), principal.actor, rt.clock.now())
-        uow.homebed_orders.save(order)
-        uow.commit()
-        return OrderView.of(order)
+    return _change(rt, principal, Operation.HOMEBED_ORDER_CONFIRM, ident,
+                   lambda _u, order, now: order.reject_record(reason.strip(), principal.actor, now))
 
 
 def get_order(rt: Runtime, principal: Principal, ident: str) -> OrderView:

@@ -3,7 +3,8 @@ renovation staff; the worker records progress with photos and confirms the work 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from yiyangkang.domain.homebed.contracts import IN_TERM
 from yiyangkang.domain.homebed.numbers import NumberKind
@@ -76,16 +77,25 @@ def dispatch_renovation(rt: Runtime, principal: Principal, contract_id: str, ren
         return RenovationTaskView.of(task)
 
 
-def reassign_renovation(rt: Runtime, principal: Principal, ident: str, staff_id: str) -> RenovationTaskView:
+def _change(rt: Runtime, principal: Principal, op: Operation, ident: str,
+            action: Callable[[UnitOfWork, RenovationTask, datetime], None]) -> RenovationTaskView:
+    """One command on one task: load it locked and in scope, act, save, commit."""
     with rt.uow() as uow:
-        task = _load(uow, principal, Operation.RENOVATION_DISPATCH, ident)
-        checks = Checks()
-        _worker(uow, checks, staff_id, task.institution_id)
-        checks.done()
-        task.reassign(staff_id, principal.actor, rt.clock.now())
+        task = _load(uow, principal, op, ident)
+        action(uow, task, rt.clock.now())
         uow.renovation_tasks.save(task)
         uow.commit()
         return RenovationTaskView.of(task)
+
+
+def reassign_renovation(rt: Runtime, principal: Principal, ident: str, staff_id: str) -> RenovationTaskView:
+    def reassign(uow: UnitOfWork, task: RenovationTask, now: datetime) -> None:
+        checks = Checks()
+        _worker(uow, checks, staff_id, task.institution_id)
+        checks.done()
+        task.reassign(staff_id, principal.actor, now)
+
+    return _change(rt, principal, Operation.RENOVATION_DISPATCH, ident, reassign)
 
 
 def record_progress(rt: Runtime, principal: Principal, ident: str, note: str,
@@ -110,21 +120,13 @@ def record_progress(rt: Runtime, principal: Principal, ident: str, note: str,
 
 def finish_renovation(rt: Runtime, principal: Principal, ident: str) -> RenovationTaskView:
     """确认完工 by the assigned worker."""
-    with rt.uow() as uow:
-        task = _load(uow, principal, Operation.RENOVATION_WORK, ident)
-        task.finish(principal.staff_id, principal.actor, rt.clock.now())
-        uow.renovation_tasks.save(task)
-        uow.commit()
-        return RenovationTaskView.of(task)
+    return _change(rt, principal, Operation.RENOVATION_WORK, ident,
+                   lambda _u, task, now: task.finish(principal.staff_id, principal.actor, now))
 
 
 def cancel_renovation(rt: Runtime, principal: Principal, ident: str, reason: str) -> RenovationTaskView:
-    with rt.uow() as uow:
-        task = _load(uow, principal, Operation.RENOVATION_DISPATCH, ident)
-        task.cancel(reason.strip(), principal.actor, rt.clock.now())
-        uow.renovation_tasks.save(task)
-        uow.commit()
-        return RenovationTaskView.of(task)
+    return _change(rt, principal, Operation.RENOVATION_DISPATCH, ident,
+                   lambda _u, task, now: task.cancel(reason.strip(), principal.actor, now))
 
 
 def get_renovation(rt: Runtime, principal: Principal, ident: str) -> RenovationTaskView:
