@@ -5,12 +5,17 @@ from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
-from litestar.params import Parameter
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
 
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.paging import MAX_PAGE_SIZE, PageRequest
 from yiyangkang.services.homebed.common import Upload
+
+# A multipart (file upload) request body, and an optional id in a query string.
+Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
+OptionalId = Parameter(default=None, max_length=64)
 
 
 def provide_principal(request: Request[Principal, Any, Any]) -> Principal:

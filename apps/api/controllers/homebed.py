@@ -6,10 +6,9 @@ from typing import Annotated
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
-from apps.api.deps import file_response, form_of, upload_of
+from apps.api.deps import Multipart, OptionalId, file_response, form_of, upload_of
 from apps.api.homebed_schemas import (
     AmendIn,
     ApplicationIn,
@@ -48,8 +47,6 @@ from yiyangkang.services.homebed.views import (
     RenovationTaskView,
 )
 from yiyangkang.services.views import AuditEventView
-
-Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
 
 
 @dataclass
@@ -99,7 +96,7 @@ class ApplicationController(Controller):
          summary="床位申请二维码图片（PNG，可打印张贴）")
     def qr(
         self, rt: Container, principal: Principal,
-        institution_id: str | None = Parameter(default=None, max_length=64),
+        institution_id: str | None = OptionalId,
         days: int | None = Parameter(default=None, ge=1, le=366),
     ) -> Response[bytes]:
         code = applications.mint_apply_code(rt, principal, institution_id, days)
@@ -110,7 +107,7 @@ class ApplicationController(Controller):
          summary="申请记录（按状态；列表脱敏）")
     def list_applications(
         self, rt: Container, principal: Principal, paging: PageRequest,
-        status: ApplicationStatus | None = None, institution_id: str | None = Parameter(default=None, max_length=64),
+        status: ApplicationStatus | None = None, institution_id: str | None = OptionalId,
         keyword: str | None = Keyword,
     ) -> PageOut[ApplicationView]:
         return PageOut.of(applications.list_applications(rt, principal, paging, status=status,
@@ -180,8 +177,8 @@ class ContractController(Controller):
     @get("/", operation_id="listContracts", sync_to_thread=True, summary="签约记录")
     def list_contracts(
         self, rt: Container, principal: Principal, paging: PageRequest, status: ContractStatus | None = None,
-        institution_id: str | None = Parameter(default=None, max_length=64),
-        elder_id: str | None = Parameter(default=None, max_length=64), keyword: str | None = Keyword,
+        institution_id: str | None = OptionalId,
+        elder_id: str | None = OptionalId, keyword: str | None = Keyword,
     ) -> PageOut[ContractView]:
         return PageOut.of(contracts.list_contracts(rt, principal, paging, status=status, institution_id=institution_id,
                                                    elder_id=elder_id, keyword=keyword))
@@ -225,8 +222,8 @@ class AssessmentController(Controller):
     @get("/", operation_id="listAssessments", sync_to_thread=True, summary="评估记录")
     def list_assessments(
         self, rt: Container, principal: Principal, paging: PageRequest,
-        elder_id: str | None = Parameter(default=None, max_length=64),
-        contract_id: str | None = Parameter(default=None, max_length=64),
+        elder_id: str | None = OptionalId,
+        contract_id: str | None = OptionalId,
     ) -> PageOut[AssessmentView]:
         return PageOut.of(assessments.list_assessments(rt, principal, paging, elder_id=elder_id,
                                                        contract_id=contract_id))
@@ -243,8 +240,8 @@ class RenovationController(Controller):
     @get("/", operation_id="listRenovations", sync_to_thread=True, summary="改造记录（mine=true 为我的改造任务）")
     def list_tasks(
         self, rt: Container, principal: Principal, paging: PageRequest, status: RenovationStatus | None = None,
-        contract_id: str | None = Parameter(default=None, max_length=64),
-        staff_id: str | None = Parameter(default=None, max_length=64), mine: bool = False,
+        contract_id: str | None = OptionalId,
+        staff_id: str | None = OptionalId, mine: bool = False,
     ) -> PageOut[RenovationTaskView]:
         return PageOut.of(renovation.list_renovations(rt, principal, paging, status=status, contract_id=contract_id,
                                                       staff_id=staff_id, mine=mine))

@@ -5,10 +5,9 @@ from typing import Annotated, Any
 
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 
-from apps.api.deps import file_response, form_of, upload_of
+from apps.api.deps import Multipart, file_response, form_of, upload_of
 from apps.api.homebed_schemas import RenovationItemIn, ScaleIn, ServiceItemIn, SettingsIn, SubsidyTypeIn
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.identity.principal import Principal
@@ -30,7 +29,6 @@ from yiyangkang.services.homebed.views import (
     SubsidyTypeView,
 )
 
-Multipart = Body(media_type=RequestEncodingType.MULTI_PART)
 Active = Parameter(default=None, description="只看启用（true）或停用（false）的")
 
 

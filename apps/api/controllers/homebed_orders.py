@@ -8,7 +8,7 @@ from typing import Literal
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
-from apps.api.deps import form_of
+from apps.api.deps import OptionalId, form_of
 from apps.api.homebed_schemas import LocationIn, NoteIn, OrderIn, ReasonIn, RecordIn, ReviewIn, StaffIdIn
 from apps.api.schemas import PageOut
 from yiyangkang.bootstrap import Container, write_sheet
@@ -23,8 +23,6 @@ from yiyangkang.services.homebed.reports import SettlementPage
 from yiyangkang.services.homebed.views import ExceptionView, OrderView
 from yiyangkang.services.views import AuditEventView
 
-Id = Parameter(default=None, max_length=64)
-
 
 class HomeBedOrderController(Controller):
     path = "/api/v1/homebed/orders"
@@ -34,8 +32,9 @@ class HomeBedOrderController(Controller):
          summary="家床订单列表（mine=true 为服务人员自己的任务）")
     def list_orders(
         self, rt: Container, principal: Principal, paging: PageRequest, status: OrderStatus | None = None,
-        institution_id: str | None = Id, elder_id: str | None = Id, contract_id: str | None = Id,
-        staff_id: str | None = Id, supplementary: bool | None = None, mine: bool = False,
+        institution_id: str | None = OptionalId, elder_id: str | None = OptionalId,
+        contract_id: str | None = OptionalId, staff_id: str | None = OptionalId,
+        supplementary: bool | None = None, mine: bool = False,
         keyword: str | None = Parameter(default=None, max_length=32, description="订单编号或服务项目"),
     ) -> PageOut[OrderView]:
         return PageOut.of(orders.list_orders(
@@ -103,7 +102,7 @@ class HomeBedExceptionController(Controller):
     @get("/", operation_id="listHomeBedExceptions", sync_to_thread=True, summary="异常单列表")
     def list_exceptions(
         self, rt: Container, principal: Principal, paging: PageRequest, status: ReviewStatus | None = None,
-        type: ExceptionKind | None = None, institution_id: str | None = Id, order_id: str | None = Id,
+        type: ExceptionKind | None = None, institution_id: str | None = OptionalId, order_id: str | None = OptionalId,
     ) -> PageOut[ExceptionView]:
         return PageOut.of(exceptions.list_exceptions(rt, principal, paging, status=status, type=type,
                                                      institution_id=institution_id, order_id=order_id))
@@ -130,8 +129,8 @@ class HomeBedReportController(Controller):
          summary="政府结算报表（完成的服务订单明细与各机构合计，金额单位：分）")
     def settlement(
         self, rt: Container, principal: Principal, paging: PageRequest, period: str = PERIOD,
-        region_code: str | None = Parameter(default=None, max_length=12), institution_id: str | None = Id,
-        subsidy_type_id: str | None = Id,
+        region_code: str | None = Parameter(default=None, max_length=12), institution_id: str | None = OptionalId,
+        subsidy_type_id: str | None = OptionalId,
     ) -> SettlementPage:
         start, end = reports.parse_period(period)
         flt = reports.settlement_filter(principal, start, end, region_code=region_code, institution_id=institution_id,
@@ -142,8 +141,8 @@ class HomeBedReportController(Controller):
          summary="导出政府结算报表（CSV 或 XLSX）", media_type="application/octet-stream")
     def export(
         self, rt: Container, principal: Principal, period: str = PERIOD, format: Literal["csv", "xlsx"] = "xlsx",
-        region_code: str | None = Parameter(default=None, max_length=12), institution_id: str | None = Id,
-        subsidy_type_id: str | None = Id,
+        region_code: str | None = Parameter(default=None, max_length=12), institution_id: str | None = OptionalId,
+        subsidy_type_id: str | None = OptionalId,
     ) -> Response[bytes]:
         start, end = reports.parse_period(period)
         flt = reports.settlement_filter(principal, start, end, region_code=region_code, institution_id=institution_id,

@@ -75,7 +75,7 @@ class RenovationTask(Aggregate):
     def snapshot(self) -> dict[str, Any]:
         return {"number": self.number, "item": self.item_name, "quantity": self.quantity, "staff_id": self.staff_id}
 
-    def _worker(self, staff_id: str | None) -> None:
+    def ensure_worker(self, staff_id: str | None) -> None:
         if staff_id != self.staff_id:
             raise PermissionDenied("只有被派工的人员可以跟进该改造任务", code="RENOVATION_TASK_NOT_YOURS")
 
@@ -87,7 +87,7 @@ class RenovationTask(Aggregate):
 
     def record_progress(self, staff_id: str | None, note: str, photos: tuple[FileRef, ...], actor: Actor,
                         at: datetime) -> None:
-        self._worker(staff_id)
+        self.ensure_worker(staff_id)
         if self.status not in (R.DISPATCHED, R.IN_PROGRESS):
             raise Conflict("改造任务已结束", code="RENOVATION_TASK_CLOSED", details={"status": self.status.value})
         if not note.strip() and not photos:
@@ -101,7 +101,7 @@ class RenovationTask(Aggregate):
 
     def finish(self, staff_id: str | None, actor: Actor, at: datetime) -> None:
         """确认完工: needs at least one photo of the work among the progress entries."""
-        self._worker(staff_id)
+        self.ensure_worker(staff_id)
         if not any(entry.photos for entry in self.progress):
             raise ValidationFailed([FieldError("photos", "请先上传改造完成的照片", "PHOTO_REQUIRED")])
         RENOVATION_LIFECYCLE.move(self, R.COMPLETED, actor=actor, at=at, event="completed")

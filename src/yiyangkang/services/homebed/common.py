@@ -18,6 +18,7 @@ from yiyangkang.domain.kernel.errors import FieldError, NotFound, ValidationFail
 from yiyangkang.domain.kernel.files import ALLOWED_TYPES, MAX_FILE_BYTES, FileRef, sniff_content_type
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.kernel.timekeeping import business_date
+from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import load_authorized, owner_target
 from yiyangkang.services.runtime import Runtime
@@ -52,6 +53,14 @@ def load_owned(
                       elder_id=base.elder_id, account_id=account_id(obj) if account_id else None)
 
     return load_authorized(principal, op, item, kind, ident, target)
+
+
+def check_worker(uow: UnitOfWork, checks: Checks, staff_id: str, institution_id: str,
+                 field: str = "staff_id") -> None:
+    """A serving worker (service, renovation) must be an active staff member of the institution."""
+    member = uow.staff.get(staff_id)
+    checks.require(field, member is not None and member.active and member.institution_id == institution_id,
+                   "服务人员不存在或不属于该机构", "UNKNOWN_STAFF")
 
 
 def events_of(uow: UnitOfWork, aggregate_id: str) -> list[AuditEventView]:

@@ -22,7 +22,7 @@ from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.domain.orgs.institutions import GeoPoint
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import visibility
-from yiyangkang.services.homebed.common import current_settings, events_of, load_owned, next_number, today
+from yiyangkang.services.homebed.common import check_worker, current_settings, events_of, load_owned, next_number, today
 from yiyangkang.services.homebed.contracts import SYSTEM, load_contract
 from yiyangkang.services.homebed.views import OrderView
 from yiyangkang.services.institutions import check_location
@@ -57,13 +57,6 @@ class RecordForm:
 def _load(uow: UnitOfWork, principal: Principal, op: Operation, ident: str, *, lock: bool = True) -> HomeBedOrder:
     item = uow.homebed_orders.lock(ident) if lock else uow.homebed_orders.get(ident)
     return load_owned(uow, principal, op, item, KIND, ident)
-
-
-def _worker(uow: UnitOfWork, checks: Checks, staff_id: str, institution_id: str, field: str = "staff_id") -> None:
-    """A serving worker must be an active staff member of the order's institution."""
-    member = uow.staff.get(staff_id)
-    checks.require(field, member is not None and member.active and member.institution_id == institution_id,
-                   "服务人员不存在或不属于该机构", "UNKNOWN_STAFF")
 
 
 def _priced(uow: UnitOfWork, checks: Checks, contract: Contract, service_item_id: str) -> dict[str, object]:
@@ -132,7 +125,7 @@ def dispatch_order(rt: Runtime, principal: Principal, ident: str, staff_id: str,
             # S-03: staff dispatch the unassigned pool; taking a colleague's order away is the admin's call.
             raise PermissionDenied("已派单的订单须由机构管理员改派", code="HOMEBED_REDISPATCH_BY_ADMIN")
         checks = Checks()
-        _worker(uow, checks, staff_id, order.institution_id)
+        check_worker(uow, checks, staff_id, order.institution_id)
         checks.done()
         order.dispatch(staff_id, principal.actor, rt.clock.now())
         uow.homebed_orders.save(order)
@@ -199,7 +192,7 @@ def record_service(rt: Runtime, principal: Principal, form: RecordForm) -> Order
         now = rt.clock.now()
         checks = Checks()
         values = _priced(uow, checks, contract, form.service_item_id)
-        _worker(uow, checks, form.staff_id, contract.institution_id)
+        check_worker(uow, checks, form.staff_id, contract.institution_id)
         note = checks.text("note", form.note, label="备注", max_len=200, required=False)
         start, end = form.started_at, form.completed_at
         valid = now - RECORD_WINDOW <= start < end <= now

@@ -19,6 +19,7 @@ from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import visibility
 from yiyangkang.services.homebed.common import (
     Upload,
+    check_worker,
     events_of,
     load_owned,
     next_number,
@@ -28,7 +29,6 @@ from yiyangkang.services.homebed.common import (
     today,
 )
 from yiyangkang.services.homebed.contracts import load_contract, rolled
-from yiyangkang.services.homebed.orders import _worker
 from yiyangkang.services.homebed.views import RenovationTaskView
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AuditEventView
@@ -53,7 +53,7 @@ def dispatch_renovation(rt: Runtime, principal: Principal, contract_id: str, ren
         line = next((r for r in contract.terms.renovation_plan if r.renovation_item_id == renovation_item_id), None)
         checks = Checks()
         checks.require("renovation_item_id", line is not None, "该改造项目不在签约的改造方案内", "NOT_IN_PLAN")
-        _worker(uow, checks, staff_id, contract.institution_id)
+        check_worker(uow, checks, staff_id, contract.institution_id)
         checks.done()
         assert line is not None
         live = uow.renovation_tasks.list(visibility(principal, Operation.RENOVATION_DISPATCH), PageRequest(1, 100),
@@ -91,7 +91,7 @@ def _change(rt: Runtime, principal: Principal, op: Operation, ident: str,
 def reassign_renovation(rt: Runtime, principal: Principal, ident: str, staff_id: str) -> RenovationTaskView:
     def reassign(uow: UnitOfWork, task: RenovationTask, now: datetime) -> None:
         checks = Checks()
-        _worker(uow, checks, staff_id, task.institution_id)
+        check_worker(uow, checks, staff_id, task.institution_id)
         checks.done()
         task.reassign(staff_id, principal.actor, now)
 
@@ -106,7 +106,7 @@ def record_progress(rt: Runtime, principal: Principal, ident: str, note: str,
         checks = Checks()
         text = checks.text("note", note, label="进展说明", max_len=500, required=False)
         checks.done()
-        task._worker(principal.staff_id)  # refuse strangers before their files are stored
+        task.ensure_worker(principal.staff_id)  # refuse strangers before their files are stored
         with stored_uploads(rt) as refs:
             for n, upload in enumerate(photos):
                 refs.append(store_upload(rt, "renovation", upload, field=f"photos.{n}"))
