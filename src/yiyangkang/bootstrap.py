@@ -12,6 +12,8 @@ from pathlib import Path
 from attrs import define
 from sqlalchemy import Engine
 
+from yiyangkang.adapters.devices.router import CODECS, SUBSCRIPTIONS, decode_http, decode_topic
+from yiyangkang.adapters.devices.standard import encode_standard
 from yiyangkang.adapters.files.qr import qr_png
 from yiyangkang.adapters.files.store import LocalFileStore, MemoryFileStore
 from yiyangkang.adapters.files.tabular import Sheet, UnreadableFile, read_sheet, write_sheet
@@ -109,5 +111,6 @@ def read_region_file(path: Path = REGIONS_CSV) -> list[Region]:
 
 
 __all__ = [
-    "Container", "Sheet", "UnreadableFile", "build", "qr_png", "read_region_file", "read_sheet", "write_sheet",
+    "CODECS", "SUBSCRIPTIONS", "Container", "Sheet", "UnreadableFile", "build", "decode_http", "decode_topic",
+    "encode_standard", "qr_png", "read_region_file", "read_sheet", "write_sheet",
 ]

@@ -45,6 +45,15 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     # How long an application QR code stays valid.
     apply_code_days: int = 90
+    # The device bridge: the MQTT broker, a fixed client id per bridge instance (its persistent session),
+    # the shared-subscription group all instances join, and how work is split inside one instance.
+    mqtt_host: str = "127.0.0.1"
+    mqtt_port: int = 1883
+    mqtt_client_id: str = "yyk-bridge-1"
+    mqtt_group: str = "yyk-bridge"
+    bridge_workers: int = 4
+    bridge_batch: int = 200
+    bridge_scan_seconds: int = 15
 
     @property
     def is_production(self) -> bool:
@@ -93,6 +102,13 @@ class Settings:
             notify_outbox=text("NOTIFY_OUTBOX", default.notify_outbox),
             public_url=text("PUBLIC_URL", default.public_url).rstrip("/"),
             apply_code_days=number("APPLY_CODE_DAYS", default.apply_code_days),
+            mqtt_host=text("MQTT_HOST", default.mqtt_host),
+            mqtt_port=number("MQTT_PORT", default.mqtt_port),
+            mqtt_client_id=text("MQTT_CLIENT_ID", default.mqtt_client_id),
+            mqtt_group=text("MQTT_GROUP", default.mqtt_group),
+            bridge_workers=number("BRIDGE_WORKERS", default.bridge_workers),
+            bridge_batch=number("BRIDGE_BATCH", default.bridge_batch),
+            bridge_scan_seconds=number("BRIDGE_SCAN_SECONDS", default.bridge_scan_seconds),
         )
         settings.check()
         return settings
@@ -102,6 +118,8 @@ class Settings:
             raise SettingsError("YYK_PII_KEY must decode to 32 bytes")
         if len(self.pii_fingerprint_key) < 16:
             raise SettingsError("YYK_PII_FINGERPRINT_KEY must decode to at least 16 bytes")
+        if not 1 <= self.bridge_workers <= 64 or not 1 <= self.bridge_batch <= 5000:
+            raise SettingsError("YYK_BRIDGE_WORKERS must be 1-64 and YYK_BRIDGE_BATCH 1-5000")
         if self.lockout_threshold < 1:
             raise SettingsError("YYK_LOCKOUT_THRESHOLD must be at least 1")
         if self.is_production:

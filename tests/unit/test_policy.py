@@ -148,6 +148,8 @@ def test_everyone_reads_self_and_changes_own_password() -> None:
         assert scope_for(role, Operation.REGION_READ) is Scope.ALL
 
 
-def test_partner_has_only_reference_and_self_cells() -> None:
+def test_partner_has_only_reference_self_and_device_push_cells() -> None:
+    """Partner systems sign in to push device data (the standard device-alarm interface, I-04) and nothing else."""
     cells = {op for (role, op) in POLICY if role is Role.PARTNER}
-    assert cells == {Operation.ME_READ, Operation.PASSWORD_CHANGE, Operation.REGION_READ}
+    assert cells == {Operation.ME_READ, Operation.PASSWORD_CHANGE, Operation.REGION_READ, Operation.DEVICE_INGEST}
+    assert scope_for(Role.PARTNER, Operation.DEVICE_INGEST) is Scope.SUBTREE

@@ -26,6 +26,23 @@ from yiyangkang.ports.homebed import (
     Sequences,
     SettingsRepository,
 )
+from yiyangkang.ports.monitoring import (
+    AlarmRepository,
+    AlarmRuleRepository,
+    CallRequestRepository,
+    CheckupRepository,
+    DeadLetterStore,
+    DeviceLivenessStore,
+    DeviceModelRepository,
+    DeviceRepository,
+    DutySettingsRepository,
+    MessageLog,
+    NoticeOutbox,
+    ReadingStore,
+    RuleOverrideRepository,
+    RuleStates,
+    SimCardRepository,
+)
 from yiyangkang.ports.repositories import (
     AccountRepository,
     AddressRepository,
@@ -63,6 +80,22 @@ class UnitOfWork(Protocol):
     homebed_exceptions: ExceptionRepository
     renovation_tasks: RenovationTaskRepository
     homebed_reports: HomeBedReports
+    # Monitoring (健康监测)
+    device_models: DeviceModelRepository
+    devices: DeviceRepository
+    sim_cards: SimCardRepository
+    alarm_rules: AlarmRuleRepository
+    rule_overrides: RuleOverrideRepository
+    rule_states: RuleStates
+    readings: ReadingStore
+    device_liveness: DeviceLivenessStore
+    device_messages: MessageLog
+    dead_letters: DeadLetterStore
+    alarms: AlarmRepository
+    alarm_notices: NoticeOutbox
+    duty_settings: DutySettingsRepository
+    checkups: CheckupRepository
+    call_requests: CallRequestRepository
 
     def __enter__(self) -> Self: ...
 

@@ -21,6 +21,23 @@ from yiyangkang.adapters.memory.homebed import (
     MemorySettings,
     MemorySubsidyTypes,
 )
+from yiyangkang.adapters.memory.monitoring import (
+    MemoryAlarmRules,
+    MemoryAlarms,
+    MemoryCallRequests,
+    MemoryCheckups,
+    MemoryDeadLetters,
+    MemoryDeviceModels,
+    MemoryDevices,
+    MemoryDutySettings,
+    MemoryLiveness,
+    MemoryMessageLog,
+    MemoryNoticeOutbox,
+    MemoryReadings,
+    MemoryRuleOverrides,
+    MemoryRuleStates,
+    MemorySimCards,
+)
 from yiyangkang.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryAddressRepository,
@@ -47,6 +64,23 @@ from yiyangkang.ports.homebed import (
     RenovationTaskRepository,
     Sequences,
     SettingsRepository,
+)
+from yiyangkang.ports.monitoring import (
+    AlarmRepository,
+    AlarmRuleRepository,
+    CallRequestRepository,
+    CheckupRepository,
+    DeadLetterStore,
+    DeviceLivenessStore,
+    DeviceModelRepository,
+    DeviceRepository,
+    DutySettingsRepository,
+    MessageLog,
+    NoticeOutbox,
+    ReadingStore,
+    RuleOverrideRepository,
+    RuleStates,
+    SimCardRepository,
 )
 from yiyangkang.ports.repositories import (
     AccountRepository,
@@ -99,12 +133,31 @@ class MemoryUnitOfWork:
         self.homebed_exceptions: ExceptionRepository = MemoryExceptions(w, t, c)
         self.renovation_tasks: RenovationTaskRepository = MemoryRenovationTasks(w, t, c)
         self.homebed_reports: HomeBedReports = MemoryHomeBedReports(w, t, c)
+        self.device_models: DeviceModelRepository = MemoryDeviceModels(w, t, c)
+        self.devices: DeviceRepository = MemoryDevices(w, t, c)
+        self.sim_cards: SimCardRepository = MemorySimCards(w, t, c)
+        self.alarm_rules: AlarmRuleRepository = MemoryAlarmRules(w, t, c)
+        self.rule_overrides: RuleOverrideRepository = MemoryRuleOverrides(w, t, c)
+        self.rule_states: RuleStates = MemoryRuleStates(w, t, c)
+        self.readings: ReadingStore = MemoryReadings(w, t, c)
+        self.device_liveness: DeviceLivenessStore = MemoryLiveness(w, t, c)
+        self.device_messages: MessageLog = MemoryMessageLog(w, t, c)
+        self.dead_letters: DeadLetterStore = MemoryDeadLetters(w, t, c)
+        self.alarms: AlarmRepository = MemoryAlarms(w, t, c)
+        self.alarm_notices: NoticeOutbox = MemoryNoticeOutbox(w, t, c)
+        self.duty_settings: DutySettingsRepository = MemoryDutySettings(w, t, c)
+        self.checkups: CheckupRepository = MemoryCheckups(w, t, c)
+        self.call_requests: CallRequestRepository = MemoryCallRequests(w, t, c)
         self._repositories: list[_Applies] = [
             self.regions, self.institutions, self.staff, self.elders, self.addresses,
             self.family_members, self.family_links, self.accounts, self.audit, self.sequences,
             self.service_items, self.subsidy_types, self.renovation_items, self.scales, self.homebed_settings,
             self.applications, self.contracts, self.assessments, self.homebed_orders, self.homebed_exceptions,
             self.renovation_tasks, self.homebed_reports,
+            self.device_models, self.devices, self.sim_cards, self.alarm_rules, self.rule_overrides, self.rule_states,
+            self.readings, self.device_liveness, self.device_messages, self.dead_letters, self.alarms,
+            self.alarm_notices,
+            self.duty_settings, self.checkups, self.call_requests,
         ]
 
     def __exit__(

@@ -8,7 +8,7 @@ scopes and reports filter on. Money is stored as integer fen, instants as ISO te
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -28,6 +28,12 @@ converter.register_unstructure_hook(date, lambda d: d.isoformat())
 converter.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
 converter.register_unstructure_hook(datetime, lambda d: d.isoformat())
 converter.register_structure_hook(datetime, lambda v, _: datetime.fromisoformat(v))
+converter.register_unstructure_hook(time, lambda t: t.isoformat())
+converter.register_structure_hook(time, lambda v, _: time.fromisoformat(v))
+converter.register_unstructure_hook_func(
+    lambda t: t is frozenset or getattr(t, "__origin__", None) is frozenset,
+    lambda s: sorted(converter.unstructure(x) for x in s),
+)
 
 
 def _is_aggregate(cls: Any) -> bool:

@@ -348,3 +348,7 @@ hb_renovation_tasks = _document(
     Column("staff_id", String(36), ForeignKey("staff.id"), nullable=False, index=True),
     Column("status", String(16), nullable=False),
 )
+
+
+# The monitoring context keeps its tables in a module of its own, registered on the same `metadata`.
+from yiyangkang.adapters.sqlalchemy import tables_monitoring as _monitoring  # noqa: E402,F401

@@ -32,6 +32,23 @@ from yiyangkang.adapters.sqlalchemy.repositories import (
     SqlStaffRepository,
     SqlSubsidyTypes,
 )
+from yiyangkang.adapters.sqlalchemy.repositories.monitoring import (
+    SqlAlarmRules,
+    SqlAlarms,
+    SqlCallRequests,
+    SqlCheckups,
+    SqlDeadLetters,
+    SqlDeviceModels,
+    SqlDevices,
+    SqlDutySettings,
+    SqlLiveness,
+    SqlMessageLog,
+    SqlNoticeOutbox,
+    SqlReadings,
+    SqlRuleOverrides,
+    SqlRuleStates,
+    SqlSimCards,
+)
 from yiyangkang.domain.homebed.assessment import AssessmentScale
 from yiyangkang.domain.homebed.config import RenovationItem, ServiceItem, SubsidyType
 from yiyangkang.ports.homebed import (
@@ -45,6 +62,23 @@ from yiyangkang.ports.homebed import (
     RenovationTaskRepository,
     Sequences,
     SettingsRepository,
+)
+from yiyangkang.ports.monitoring import (
+    AlarmRepository,
+    AlarmRuleRepository,
+    CallRequestRepository,
+    CheckupRepository,
+    DeadLetterStore,
+    DeviceLivenessStore,
+    DeviceModelRepository,
+    DeviceRepository,
+    DutySettingsRepository,
+    MessageLog,
+    NoticeOutbox,
+    ReadingStore,
+    RuleOverrideRepository,
+    RuleStates,
+    SimCardRepository,
 )
 from yiyangkang.ports.repositories import (
     AccountRepository,
@@ -94,6 +128,21 @@ class SqlUnitOfWork:
         self.homebed_exceptions: ExceptionRepository = SqlExceptions(ctx)
         self.renovation_tasks: RenovationTaskRepository = SqlRenovationTasks(ctx)
         self.homebed_reports: HomeBedReports = SqlHomeBedReports(ctx)
+        self.device_models: DeviceModelRepository = SqlDeviceModels(ctx)
+        self.devices: DeviceRepository = SqlDevices(ctx)
+        self.sim_cards: SimCardRepository = SqlSimCards(ctx)
+        self.alarm_rules: AlarmRuleRepository = SqlAlarmRules(ctx)
+        self.rule_overrides: RuleOverrideRepository = SqlRuleOverrides(ctx)
+        self.rule_states: RuleStates = SqlRuleStates(ctx)
+        self.readings: ReadingStore = SqlReadings(ctx)
+        self.device_liveness: DeviceLivenessStore = SqlLiveness(ctx)
+        self.device_messages: MessageLog = SqlMessageLog(ctx)
+        self.dead_letters: DeadLetterStore = SqlDeadLetters(ctx)
+        self.alarms: AlarmRepository = SqlAlarms(ctx)
+        self.alarm_notices: NoticeOutbox = SqlNoticeOutbox(ctx)
+        self.duty_settings: DutySettingsRepository = SqlDutySettings(ctx)
+        self.checkups: CheckupRepository = SqlCheckups(ctx)
+        self.call_requests: CallRequestRepository = SqlCallRequests(ctx)
         return self
 
     def __exit__(

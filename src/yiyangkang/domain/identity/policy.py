@@ -77,6 +77,22 @@ class Operation(StrEnum):
     HOMEBED_EXCEPTION_READ = "homebed.exception.read"
     HOMEBED_EXCEPTION_REVIEW = "homebed.exception.review"
     HOMEBED_REPORT = "homebed.report"
+    # Monitoring (健康监测)
+    DEVICE_MODEL_READ = "monitoring.device_model.read"
+    DEVICE_MODEL_WRITE = "monitoring.device_model.write"  # the platform's catalogue of models
+    DEVICE_READ = "monitoring.device.read"
+    DEVICE_WRITE = "monitoring.device.write"  # register, relocate, retire; SIM cards
+    DEVICE_BIND = "monitoring.device.bind"  # bind to / unbind from an elder (S-08, D-01)
+    DEVICE_INGEST = "monitoring.device.ingest"  # push device data over HTTP (partners, gateways)
+    DEAD_LETTER_READ = "monitoring.dead_letter.read"
+    ALARM_RULE_READ = "monitoring.rule.read"
+    ALARM_RULE_WRITE = "monitoring.rule.write"  # the platform's rules per model and vital
+    RULE_OVERRIDE_WRITE = "monitoring.rule_override.write"  # one elder's own thresholds
+    DUTY_WRITE = "monitoring.duty.write"  # duty staff and escalation limits
+    ALARM_READ = "monitoring.alarm.read"
+    ALARM_HANDLE = "monitoring.alarm.handle"  # acknowledge, close
+    VITALS_READ = "monitoring.vitals.read"  # M-08, P-03
+    SOS_RAISE = "monitoring.sos.raise"  # M-12
 
 
 R, Op, S = Role, Operation, Scope
@@ -157,6 +173,27 @@ POLICY: Mapping[tuple[Role, Operation], Scope] = {
         for op in (Op.CONTRACT_READ, Op.ASSESSMENT_READ, Op.RENOVATION_READ, Op.HOMEBED_ORDER_READ,
                    Op.HOMEBED_ORDER_CANCEL)
     },
+    # Monitoring: models are the platform's; institutions run their devices, duty and alarms; staff answer
+    # alarms and bind devices for their institution (S-08, S-09); elders and families see their own vitals
+    # and alarms and raise SOS (M-08, M-12); partner systems push device data for their institution.
+    **{(role, Op.DEVICE_MODEL_READ): S.ALL for role in (R.INSTITUTION_ADMIN, R.STAFF)},
+    **{(role, Op.ALARM_RULE_READ): S.ALL for role in (R.INSTITUTION_ADMIN, R.STAFF)},
+    **{
+        (R.INSTITUTION_ADMIN, op): S.SUBTREE
+        for op in (Op.DEVICE_READ, Op.DEVICE_WRITE, Op.DEVICE_BIND, Op.RULE_OVERRIDE_WRITE, Op.DUTY_WRITE,
+                   Op.ALARM_READ, Op.ALARM_HANDLE, Op.VITALS_READ)
+    },
+    **{
+        (R.STAFF, op): S.INSTITUTION
+        for op in (Op.DEVICE_READ, Op.DEVICE_BIND, Op.RULE_OVERRIDE_WRITE, Op.ALARM_READ, Op.ALARM_HANDLE,
+                   Op.VITALS_READ)
+    },
+    **{
+        (role, op): S.LINKED
+        for role in (R.ELDER, R.FAMILY)
+        for op in (Op.DEVICE_READ, Op.ALARM_READ, Op.VITALS_READ, Op.SOS_RAISE)
+    },
+    (R.PARTNER, Op.DEVICE_INGEST): S.SUBTREE,
     # Government auditors read the settlement and the business behind it.
     **{(R.GOV_AUDITOR, op): S.ALL for op in (Op.CONTRACT_READ, Op.HOMEBED_ORDER_READ, Op.HOMEBED_EXCEPTION_READ,
                                              Op.HOMEBED_REPORT)},

@@ -9,7 +9,6 @@ from attrs import frozen
 
 from yiyangkang.domain.homebed.applications import ApplicantKind, ApplicationStatus, BedApplication
 from yiyangkang.domain.homebed.contracts import IN_TERM, Contract
-from yiyangkang.domain.homebed.numbers import NumberKind
 from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
@@ -17,6 +16,7 @@ from yiyangkang.domain.kernel.errors import Conflict, FieldError, NotFound, Vali
 from yiyangkang.domain.kernel.events import Actor
 from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.identifiers import parse_mobile
+from yiyangkang.domain.kernel.numbers import NumberKind
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.domain.orgs.regions import region_prefix

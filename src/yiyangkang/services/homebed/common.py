@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 from attrs import frozen
 
 from yiyangkang.domain.homebed.config import SETTINGS_ID, BusinessSettings
-from yiyangkang.domain.homebed.numbers import NumberKind, format_number, sequence_key
 from yiyangkang.domain.identity.policy import Operation, Target
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import FieldError, NotFound, ValidationFailed
@@ -21,6 +20,7 @@ from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import load_authorized, owner_target
+from yiyangkang.services.numbering import next_number as next_number  # re-exported for the home-bed use cases
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AuditEventView
 
@@ -29,11 +29,6 @@ T = TypeVar("T")
 
 def today(rt: Runtime) -> date:
     return business_date(rt.clock.now())
-
-
-def next_number(uow: UnitOfWork, kind: NumberKind, now: datetime) -> str:
-    day = business_date(now)
-    return format_number(kind, day, uow.sequences.next(sequence_key(kind, day)))
 
 
 def current_settings(uow: UnitOfWork, now: datetime) -> BusinessSettings:

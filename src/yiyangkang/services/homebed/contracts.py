@@ -20,13 +20,13 @@ from yiyangkang.domain.homebed.contracts import (
     PlanLine,
     RenovationLine,
 )
-from yiyangkang.domain.homebed.numbers import NumberKind
 from yiyangkang.domain.homebed.renovation import RenovationStatus, RenovationTask
 from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation, Visibility
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict
 from yiyangkang.domain.kernel.masking import mask_id_card, mask_name
+from yiyangkang.domain.kernel.numbers import NumberKind
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.timekeeping import add_years, business_date
 from yiyangkang.domain.kernel.validation import Checks, choice

@@ -9,13 +9,13 @@ from datetime import datetime, timedelta
 from attrs import frozen
 
 from yiyangkang.domain.homebed.contracts import Contract
-from yiyangkang.domain.homebed.numbers import NumberKind
 from yiyangkang.domain.homebed.orders import HomeBedOrder, OrderStatus
 from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict, FieldError, PermissionDenied, ValidationFailed
 from yiyangkang.domain.kernel.money import Money
+from yiyangkang.domain.kernel.numbers import NumberKind
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.kernel.validation import Checks

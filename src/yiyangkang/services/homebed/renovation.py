@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from yiyangkang.domain.homebed.contracts import IN_TERM
-from yiyangkang.domain.homebed.numbers import NumberKind
 from yiyangkang.domain.homebed.renovation import RenovationStatus, RenovationTask
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict, FieldError, ValidationFailed
 from yiyangkang.domain.kernel.files import FileRef
+from yiyangkang.domain.kernel.numbers import NumberKind
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.ports.uow import UnitOfWork

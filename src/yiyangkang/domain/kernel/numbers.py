@@ -14,6 +14,7 @@ class NumberKind(StrEnum):
     CONTRACT = "QY"  # 签约
     ORDER = "FW"  # 服务
     RENOVATION = "GZ"  # 改造
+    ALARM = "BJ"  # 报警
 
 
 def sequence_key(kind: NumberKind, day: date) -> str:

@@ -1,0 +1,89 @@
+"""The alarm desk (告警台): raises, repeats and recovers alarms inside one unit of work and queues the
+notices that go with them. Ingestion, the periodic scan and the mini-program's SOS all raise through it, so
+"one open alarm per elder, kind and subject" and "who is told" are decided in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from yiyangkang.domain.kernel.events import Actor
+from yiyangkang.domain.kernel.numbers import NumberKind
+from yiyangkang.domain.monitoring.alarms import Alarm, open_key
+from yiyangkang.domain.monitoring.notices import AlarmNotice
+from yiyangkang.domain.monitoring.rules import AlarmKind, Severity
+from yiyangkang.ports.clock import IdGenerator
+from yiyangkang.ports.uow import UnitOfWork
+from yiyangkang.services.monitoring.recipients import notices_for
+from yiyangkang.services.numbering import next_number
+
+
+class AlarmDesk:
+    def __init__(self, uow: UnitOfWork, ids: IdGenerator, now: datetime) -> None:
+        self.uow, self.ids, self.now = uow, ids, now
+        self._open: dict[str, Alarm] = {}
+        self._dirty: set[str] = set()
+        self._where: dict[str, str] = {}
+        self.raised: list[Alarm] = []
+        self.notices: list[AlarmNotice] = []
+
+    def _find(self, key: str) -> Alarm | None:
+        if key not in self._open:
+            found = self.uow.alarms.open_for(key)
+            if found is None:
+                return None
+            self._open[key] = found
+        return self._open[key]
+
+    def raise_alarm(
+        self, *, institution_id: str, elder_id: str, kind: AlarmKind, subject: str, severity: Severity, at: datetime,
+        device_id: str | None, rule_id: str | None = None, source: str = "", detail: str = "",
+        value: float | None = None, where: str = "", actor: Actor | None = None,
+    ) -> Alarm:
+        """Open a new alarm, or count a repeat of the open one (telling people again only if it got worse)."""
+        key = open_key(elder_id, kind, subject)
+        alarm = self._find(key)
+        if alarm is None:
+            alarm = Alarm(
+                id=self.ids.new_id(), number=next_number(self.uow, NumberKind.ALARM, self.now),
+                institution_id=institution_id, elder_id=elder_id, alarm_kind=kind, subject=subject,
+                severity=severity, device_id=device_id, rule_id=rule_id, source=source, detail=detail, value=value,
+                first_at=at, last_at=at, created_at=self.now,
+            )
+            alarm.record_created(actor or Actor.system("devices"), self.now)
+            if self.uow.alarms.add_open(alarm):
+                self._open[key] = alarm
+                self.raised.append(alarm)
+                self._tell(alarm, where)
+                return alarm
+            alarm = self._find(key)  # someone opened it a moment ago: theirs is the one
+            if alarm is None:  # closed again meanwhile; vanishingly rare, and the next reading opens anew
+                raise RuntimeError(f"open alarm {key} vanished while being raised")
+        if alarm.repeat(severity, at, detail=detail, value=value):
+            self._tell(alarm, where)
+        self._dirty.add(key)
+        return alarm
+
+    def recover(self, key: str, at: datetime, detail: str) -> Alarm | None:
+        alarm = self._find(key)
+        if alarm is not None and alarm.recover(at, detail):
+            self._dirty.add(key)
+            return alarm
+        return None
+
+    def escalate(self, alarm: Alarm, where: str) -> None:
+        alarm.escalate(self.now)
+        self.uow.alarms.save(alarm)
+        self.notices.extend(notices_for(self.uow, self.ids, alarm, self.now, where=where, escalated=True))
+
+    def _tell(self, alarm: Alarm, where: str) -> None:
+        self.notices.extend(notices_for(self.uow, self.ids, alarm, self.now, where=where))
+
+    def flush(self) -> list[str]:
+        """Write repeated and recovered alarms and the queued notices; the ids of the notices to deliver."""
+        for key in sorted(self._dirty):
+            self.uow.alarms.save(self._open[key])
+        self._dirty.clear()
+        self.uow.alarm_notices.add_many(self.notices)
+        queued = [n.id for n in self.notices]
+        self.notices = []
+        return queued
