@@ -80,6 +80,7 @@ class Bridge:
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
 
     # -- MQTT callbacks (network thread: keep them tiny) ------------------------------------------
     def _on_connect(self, client: mqtt.Client, userdata: object, flags: mqtt.ConnectFlags,
@@ -90,7 +91,13 @@ class Bridge:
         log.info("connected (session present: %s)", flags.session_present)
         options = SubscribeOptions(qos=1)
         client.subscribe([(f"$share/{self.group}/{topic}", options) for topic in SUBSCRIPTIONS])
-        self.connected.set()
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: object, mid: int, reasons: list[ReasonCode],
+                      properties: Properties | None) -> None:
+        refused = [r for r in reasons if r.is_failure]
+        if refused:
+            log.error("broker refused subscriptions: %s", refused)
+        self.connected.set()  # subscribed: from here on nothing published is missed
 
     def _on_disconnect(self, client: mqtt.Client, userdata: object, flags: mqtt.DisconnectFlags,
                        reason: ReasonCode, properties: Properties | None) -> None:

@@ -107,6 +107,12 @@ class UnitOfWork(Protocol):
 
     def rollback(self) -> None: ...
 
+    def write_first(self) -> None:
+        """Declare a writing unit of work before its first read. SQLite then takes its single write lock now,
+        waiting for other writers, instead of failing later when a read snapshot cannot be upgraded; on
+        PostgreSQL (row locks, MVCC) it does nothing."""
+        ...
+
 
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> UnitOfWork: ...

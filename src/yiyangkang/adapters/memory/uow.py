@@ -171,5 +171,8 @@ class MemoryUnitOfWork:
             repo.apply()
         self._begin()
 
+    def write_first(self) -> None:
+        """One thread per store in tests: nothing to wait for."""
+
     def rollback(self) -> None:
         self._begin()

@@ -49,6 +49,7 @@ from yiyangkang.adapters.sqlalchemy.repositories.monitoring import (
     SqlRuleStates,
     SqlSimCards,
 )
+from yiyangkang.adapters.sqlalchemy.tables import sequences
 from yiyangkang.domain.homebed.assessment import AssessmentScale
 from yiyangkang.domain.homebed.config import RenovationItem, ServiceItem, SubsidyType
 from yiyangkang.ports.homebed import (
@@ -163,6 +164,11 @@ class SqlUnitOfWork:
         self._ctx.touched.clear()
         self._tx.commit()
         self._tx = self._conn.begin() if self._conn is not None else None
+
+    def write_first(self) -> None:
+        assert self._conn is not None, "write_first outside `with uow:`"
+        if self._conn.dialect.name == "sqlite":  # a write statement takes the RESERVED lock even if it matches nothing
+            self._conn.execute(sequences.update().where(sequences.c.key == "").values(value=sequences.c.value))
 
     def rollback(self) -> None:
         if self._tx is not None and self._tx.is_active:

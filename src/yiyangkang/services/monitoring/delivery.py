@@ -17,6 +17,7 @@ def deliver_notices(rt: Runtime, limit: int = 200) -> int:
     processes at once: a claim is exclusive, and a notice is marked sent only after the notifier took it."""
     now = rt.clock.now()
     with rt.uow() as uow:
+        uow.write_first()
         claimed = list(uow.alarm_notices.claim(now, limit))
         uow.commit()
     sent = 0
@@ -32,6 +33,7 @@ def deliver_notices(rt: Runtime, limit: int = 200) -> int:
             sent += 1
         try:
             with rt.uow() as uow:
+                uow.write_first()
                 uow.alarm_notices.save(notice)
                 uow.commit()
         except ConcurrentUpdate:  # reclaimed by another deliverer after RECLAIM_AFTER: theirs stands

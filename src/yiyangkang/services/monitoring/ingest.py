@@ -229,6 +229,7 @@ def _device_time(at: datetime | None, received: datetime) -> tuple[datetime, boo
 def _run(rt: Runtime, frames: Sequence[Frame]) -> IngestReport:
     now = rt.clock.now()
     with rt.uow() as uow:
+        uow.write_first()
         batch = _Batch(rt, uow, now)
         try:
             _process(batch, uow, frames)

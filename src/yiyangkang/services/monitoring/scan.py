@@ -40,6 +40,7 @@ def monitoring_scan(rt: Runtime) -> ScanReport:
     now = rt.clock.now()
     report = ScanReport()
     with rt.uow() as uow:
+        uow.write_first()
         desk = AlarmDesk(uow, rt.ids, now)
         rules = {r.id: r for r in uow.alarm_rules.all()}
         states = list(uow.rule_states.waiting())
