@@ -30,6 +30,15 @@ from apps.api.controllers.homebed_orders import (
     HomeBedReportController,
 )
 from apps.api.controllers.institutions import InstitutionController, StaffController
+from apps.api.controllers.monitoring import (
+    AlarmRuleController,
+    DeadLetterController,
+    DeviceController,
+    DeviceIngestController,
+    DeviceModelController,
+    SimCardController,
+)
+from apps.api.controllers.monitoring_alarms import AlarmController, CheckupDocumentController, VitalsController
 from apps.api.controllers.regions import RegionController
 from apps.api.deps import provide_page, provide_principal
 from apps.api.errors import EXCEPTION_HANDLERS, problem
@@ -71,6 +80,8 @@ def create_app(container: Container | None = None) -> Litestar:
             ElderController, AccountController, AuditController, HomeBedConfigController, ApplyFormController,
             ApplicationController, ContractController, AssessmentController, RenovationController,
             HomeBedOrderController, HomeBedExceptionController, HomeBedReportController,
+            DeviceModelController, DeviceController, SimCardController, AlarmRuleController, DeadLetterController,
+            DeviceIngestController, AlarmController, VitalsController, CheckupDocumentController,
         ],
         # Uploads are at most 10 MB; the multipart envelope needs a little more.
         request_max_body_size=11 * 1024 * 1024,

@@ -13,9 +13,13 @@ from datetime import date, timedelta
 from attrs import frozen
 
 from apps.cli.demo_homebed import seed_homebed
+from apps.cli.demo_monitoring import seed_monitoring
 from yiyangkang.bootstrap import Container, read_region_file
+from yiyangkang.domain.homebed.contracts import ContractStatus
+from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.identifiers import credit_code_check_char, id_card_check_char
+from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.services import accounts, addresses, elders, family, institutions, regions, staff
 from yiyangkang.services.accounts import AccountForm
 from yiyangkang.services.addresses import AddressForm
@@ -91,6 +95,8 @@ class DemoSummary:
     accounts: int
     contracts: int
     orders: int
+    devices: int = 0
+    sims: int = 0
 
 
 def _credit_code(rng: random.Random) -> str:
@@ -207,8 +213,19 @@ def seed_demo(rt: Container, on_step: Callable[[str], None] | None = None) -> De
             account(f"family{n + 1:02d}", "family", family_member_id=link.family_member_id)
     step("家庭病床（配置、申请、签约、三个月的服务订单）")
     homebed = seed_homebed(rt)
+    step("健康监测（设备、告警规则、一天的监测数据与告警）")
+    monitoring = seed_monitoring(rt, _monitored_elders(rt))
     return DemoSummary(region_count, len(inst_ids), n_staff, n_elders, n_family, n_accounts, homebed["contracts"],
-                       homebed["orders"])
+                       homebed["orders"], monitoring["devices"], monitoring["sims"])
+
+
+def _monitored_elders(rt: Container) -> list[str]:
+    """Elders with a home bed first (S-08 binds devices to contracted elders), then the others."""
+    with rt.uow() as uow:
+        beds = uow.contracts.list(Visibility(everything=True), PageRequest(1, 100), status=ContractStatus.ACTIVE)
+        everyone = uow.elders.list(Visibility(everything=True), PageRequest(1, 100))
+    first = list(dict.fromkeys(sorted(c.elder_id for c in beds.items)))
+    return first + sorted(e.id for e in everyone.items if e.id not in first)
 
 
 def is_empty(rt: Container) -> bool:

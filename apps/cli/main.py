@@ -21,6 +21,7 @@ import click
 
 from apps.cli.common import operator, runtime
 from apps.cli.homebed import homebed, report
+from apps.cli.monitoring import bridge, monitoring
 from yiyangkang.bootstrap import UnreadableFile, read_region_file, read_sheet, write_sheet
 from yiyangkang.services import accounts, regions
 from yiyangkang.services.accounts import AccountForm
@@ -86,7 +87,8 @@ def seed_demo(if_empty: bool) -> None:
         click.echo(
             f"演示数据已就绪：区划 {summary.regions}，机构 {summary.institutions}，员工 {summary.staff}，"
             f"老人 {summary.elders}，家属 {summary.family_members}，账号 {summary.accounts}，"
-            f"家床签约 {summary.contracts}，家床订单 {summary.orders}。\n"
+            f"家床签约 {summary.contracts}，家床订单 {summary.orders}，监测设备 {summary.devices}，"
+            f"4G通信卡 {summary.sims}。\n"
             f"登录示例：operator / admin_yuexiu / elder01 / family01，密码 {DEMO_PASSWORD}"
         )
 
@@ -181,6 +183,8 @@ def serve(host: str | None, port: int | None, reload: bool) -> None:
 
 
 cli.add_command(homebed)
+cli.add_command(monitoring)
+cli.add_command(bridge)
 cli.add_command(report)
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ class Inbound:
     mid: int
     qos: int
     received_at: datetime
+    dup: bool = False
 
 
 def shard_key(topic: str) -> str:
@@ -107,7 +108,7 @@ class Bridge:
 
     def _on_message(self, client: mqtt.Client, userdata: object, msg: mqtt.MQTTMessage) -> None:
         try:
-            item = Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self.rt.clock.now())
+            item = Inbound(msg.topic, bytes(msg.payload), msg.mid, msg.qos, self.rt.clock.now(), bool(msg.dup))
             shard = zlib.crc32(shard_key(item.topic).encode()) % len(self.queues)
             while not self.stopping.is_set():
                 try:
@@ -174,7 +175,7 @@ class Bridge:
                          received_at=item.received_at, reason=rejected.reason, message=rejected.message,
                          serial=rejected.serial)
         return Frame(channel=item.topic, codec=codec, payload=item.payload, received_at=item.received_at,
-                     decoded=decoded)
+                     decoded=decoded, redelivered=item.dup)
 
     def _deliver(self) -> None:
         try:

@@ -8,16 +8,17 @@ import math
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from yiyangkang.adapters.devices import REASONS
 from yiyangkang.adapters.devices.common import is_serial
-from yiyangkang.domain.monitoring.messages import Decoded, FrameRejected
+from yiyangkang.domain.monitoring.messages import Decoded, DeviceMessage, FrameRejected
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 T0_MS = 1_764_036_000_000  # 2025-11-25T02:00:00Z
 T0 = datetime(2025, 11, 25, 2, 0, tzinfo=UTC)
-FUZZ = {"max_examples": 200, "deadline": None}
+FUZZ = settings(max_examples=200, deadline=None)
 
 
 def at_ms(ms: int) -> datetime:
@@ -41,7 +42,7 @@ def check_decoded(decoded: Decoded) -> None:
     """What every successful decode guarantees to ingestion."""
     assert isinstance(decoded, Decoded)
     assert decoded.messages
-    by_key = {}
+    by_key: dict[str, DeviceMessage] = {}
     for message in decoded.messages:  # one key per logical message: a shared key means the same message
         assert by_key.setdefault(message.key, message) == message
     for message in decoded.messages:

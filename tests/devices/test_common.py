@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.devices import FUZZ, rejection
@@ -58,7 +59,7 @@ def test_epoch_bounds() -> None:
         None,
         1.5e12 + 0.5,
     ):
-        assert rejection(lambda bad=bad: utc_from_epoch(bad, "ts")).reason == "BAD_TIMESTAMP"
+        assert rejection(partial(utc_from_epoch, bad, "ts")).reason == "BAD_TIMESTAMP"
 
 
 def test_epoch_ms_of_any_zone_and_naive_refused() -> None:
@@ -68,7 +69,7 @@ def test_epoch_ms_of_any_zone_and_naive_refused() -> None:
         epoch_ms(datetime(2025, 11, 25, 10, 0))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(st.integers(min_value=946_684_800_000, max_value=4_102_444_799_999))
 def test_epoch_round_trip(ms: int) -> None:
     assert epoch_ms(utc_from_epoch(ms, "ts")) == ms
@@ -79,7 +80,7 @@ def test_numbers() -> None:
     assert number(" 36.5 ", "t", strings=True) == 36.5
     assert number("-1e3", "t", strings=True) == -1000.0
     assert number(True, "presence", booleans=True) == 1.0
-    for bad, kwargs in [
+    cases: list[tuple[object, dict[str, bool]]] = [
         (True, {}),
         ("72", {}),
         ("0x10", {"strings": True}),
@@ -91,20 +92,21 @@ def test_numbers() -> None:
         (10**400, {}),
         (None, {}),
         ([1], {}),
-    ]:
-        assert rejection(lambda bad=bad, kwargs=kwargs: number(bad, "x", **kwargs)).reason == "BAD_VALUE"
+    ]
+    for bad, kwargs in cases:
+        assert rejection(partial(number, bad, "x", **kwargs)).reason == "BAD_VALUE"
 
 
 def test_text() -> None:
     assert text("血糖\n偏高", "x", limit=10) == "血糖\n偏高"
     for bad in ("a\x00", "\ud800", "\x1b[31m", "x" * 11, 5):
-        assert rejection(lambda bad=bad: text(bad, "x", limit=10)).reason == "BAD_VALUE"
+        assert rejection(partial(text, bad, "x", limit=10)).reason == "BAD_VALUE"
 
 
 def test_json_is_strict() -> None:
     assert parse_json(b'{"a":[1,2.5,"x",null,true]}') == {"a": [1, 2.5, "x", None, True]}
     for bad in (b"\xef\xbb\xbf{}", b'{"a":1,"a":2}', b"NaN", b"[-Infinity]", b"{'a':1}", "{}".encode("utf-16")):
-        assert rejection(lambda bad=bad: parse_json(bad)).reason == "BAD_JSON"
+        assert rejection(partial(parse_json, bad)).reason == "BAD_JSON"
 
 
 def test_boundary_turns_bugs_into_decode_error_and_names_the_serial() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.devices import FUZZ, check_decoded, decodes_or_rejects, mutated, rejection
@@ -119,19 +119,19 @@ FRAMES = st.builds(
 )
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(st.binary(max_size=200))
 def test_fuzz_bytes(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_radar(SERIAL, payload))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(st.lists(FRAMES, min_size=1, max_size=6).map(b"".join))
 def test_fuzz_valid_frames_of_any_content(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_radar(SERIAL, payload))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(mutated([FALL, FALL + encode_radar_frame(0x85, 0x02, b"\x44"), encode_radar_frame(0x84, 0x02, b"\x01")]))
 def test_fuzz_mutated_golden_frames(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_radar(SERIAL, payload))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from functools import partial
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from paho.mqtt.client import topic_matches_sub
 
@@ -69,7 +70,7 @@ def test_every_codec_is_routed_and_subscribed(codec: str, topic: str, serial: st
 def test_reply_topics_are_not_subscribed() -> None:
     for topic in ("yyk/v1/dev/D1/down", "watch/8800000015/down"):
         assert not any(topic_matches_sub(sub, topic) for sub in SUBSCRIPTIONS)
-        assert rejection(lambda topic=topic: decode_topic(topic, b"{}", NOW)).reason == "UNKNOWN_TOPIC"
+        assert rejection(partial(decode_topic, topic, b"{}", NOW)).reason == "UNKNOWN_TOPIC"
 
 
 @pytest.mark.parametrize(
@@ -157,7 +158,7 @@ PAYLOADS = (
 )
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(TOPICS, PAYLOADS)
 def test_fuzz_any_topic_any_payload(topic: str, payload: bytes) -> None:
     outcome: object = decodes_or_rejects(lambda: decode_topic(topic, payload, NOW)[1])
@@ -165,7 +166,7 @@ def test_fuzz_any_topic_any_payload(topic: str, payload: bytes) -> None:
         assert any(topic_matches_sub(sub, topic) for sub in SUBSCRIPTIONS)
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(st.sampled_from(CODECS) | st.text(max_size=8), st.none() | st.text(max_size=8), PAYLOADS)
 def test_fuzz_http(codec: str, serial: str | None, payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_http(codec, serial, payload, NOW))

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.devices import (
@@ -76,6 +76,7 @@ def test_telemetry_with_device_time() -> None:
                 Measurement(Vital.SYSTOLIC, 128.0, T0),
                 Measurement(Vital.DIASTOLIC, 82.0, T0),
             ),
+            own_key=True,
         ),
     )
     assert decoded.replies == (Reply(f"yyk/v1/dev/{SERIAL}/down", b'{"v":1,"ack":"m-0001","ok":true}'),)
@@ -121,7 +122,8 @@ def test_heartbeat_is_a_keepalive_with_its_battery() -> None:
     message = decode(GOLDEN[3]).messages[0]
     assert message.keepalive
     assert message.measurements == (Measurement(Vital.BATTERY, 64.0, None),)
-    assert decode(frame(type="heartbeat")).messages[0] == DeviceMessage(SERIAL, f"std:{SERIAL}:m-0001", keepalive=True)
+    assert decode(frame(type="heartbeat")).messages[0] == DeviceMessage(
+        SERIAL, f"std:{SERIAL}:m-0001", keepalive=True, own_key=True)
 
 
 def test_checkup_with_a_pdf_document_and_values() -> None:
@@ -327,12 +329,13 @@ def standard_messages(draw: st.DrawFn) -> tuple[DeviceMessage, datetime | None]:
         document = draw(st.none() | DOCUMENTS.map(b"".join))
         checkup = Checkup(items, conclusion, frame_at, document)
     message = DeviceMessage(
-        serial, f"std:{serial}:{draw(IDS)}", tuple(measurements), signals, checkup, keepalive=kind == "heartbeat"
+        serial, f"std:{serial}:{draw(IDS)}", tuple(measurements), signals, checkup, keepalive=kind == "heartbeat",
+        own_key=True,
     )
     return message, frame_at
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(standard_messages())
 def test_round_trip(generated: tuple[DeviceMessage, datetime | None]) -> None:
     message, frame_at = generated
@@ -381,13 +384,13 @@ VOCABULARY = st.sampled_from(
 )
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(st.binary(max_size=300))
 def test_fuzz_bytes(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_standard(SERIAL, payload))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(json_payloads(VOCABULARY))
 def test_fuzz_json(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_standard(SERIAL, payload))
@@ -420,13 +423,13 @@ def shaped_frames(draw: st.DrawFn) -> bytes:
     return json.dumps(body).encode()
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(shaped_frames())
 def test_fuzz_near_valid_frames(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_standard(SERIAL, payload))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(mutated(GOLDEN))
 def test_fuzz_mutated_golden_frames(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_standard(SERIAL, payload))

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.devices import FUZZ, T0, T0_MS, at_ms, check_decoded, decodes_or_rejects, json_payloads, mutated, rejection
@@ -155,21 +155,21 @@ def test_a_bad_device_in_a_batch_names_that_device() -> None:
 VOCABULARY = st.sampled_from(["ts", "values", "hr", "heartRate", "spo2", "presence", "A1", "B-2", "Device A"])
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(st.binary(max_size=200))
 def test_fuzz_bytes(data: bytes) -> None:
     decodes_or_rejects(lambda: decode_gateway(data))
     decodes_or_rejects(lambda: decode_device(SERIAL, data))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(json_payloads(VOCABULARY))
 def test_fuzz_json(data: bytes) -> None:
     decodes_or_rejects(lambda: decode_gateway(data))
     decodes_or_rejects(lambda: decode_device(SERIAL, data))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(mutated(GOLDEN))
 def test_fuzz_mutated_golden_frames(data: bytes) -> None:
     decodes_or_rejects(lambda: decode_gateway(data))

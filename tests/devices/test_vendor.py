@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.devices import FUZZ, T0, T0_MS, check_decoded, decodes_or_rejects, json_payloads, mutated, rejection
@@ -299,19 +299,19 @@ MUTATED = st.sampled_from(GOLDEN_FRAMES).flatmap(
 )
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(CODEC_NAMES, st.binary(max_size=200))
 def test_fuzz_bytes(codec: str, data: bytes) -> None:
     decodes_or_rejects(lambda: decode_vendor(codec, "S1", data))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(CODEC_NAMES, json_payloads(_vocabulary()))
 def test_fuzz_json(codec: str, data: bytes) -> None:
     decodes_or_rejects(lambda: decode_vendor(codec, "S1", data))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(MUTATED)
 def test_fuzz_mutated_golden_frames(frame: tuple[str, str, bytes]) -> None:
     codec, serial, data = frame

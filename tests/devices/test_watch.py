@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.devices import FUZZ, check_decoded, decodes_or_rejects, mutated, rejection
@@ -241,20 +241,20 @@ COMMANDS = st.sampled_from(
 FIELDS = st.lists(st.text(st.characters(max_codepoint=0x7F), max_size=10), max_size=20)
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(st.binary(max_size=300))
 def test_fuzz_bytes(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_watch(ID, payload))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(COMMANDS, FIELDS, st.sampled_from(["3G", "CS"]), st.none() | st.just("0001"))
 def test_fuzz_well_framed_contents(command: str, fields: list[str], maker: str, index: str | None) -> None:
     payload = wrap(",".join([command, *fields]), maker=maker, index=index)
     decodes_or_rejects(lambda: decode_watch(ID, payload))
 
 
-@settings(**FUZZ)
+@FUZZ
 @given(mutated(GOLDEN))
 def test_fuzz_mutated_golden_frames(payload: bytes) -> None:
     decodes_or_rejects(lambda: decode_watch(ID, payload))

@@ -180,3 +180,22 @@ def test_band_watch_frames_d04(backend: Container, clock: FrozenClock) -> None:
     assert report.readings == 3
     latest = {v.vital: v.value for v in readings.latest_vitals(backend, operator(), w.elder).vitals}
     assert (latest["systolic"], latest["diastolic"], latest["heart_rate"]) == (135, 85, 76)
+
+
+def test_identical_timeless_frames_count_twice_but_a_redelivery_once(backend: Container, clock: FrozenClock) -> None:
+    """A radar's fall frame carries no time: the same bytes twice are two falls; the broker resending the
+    same message (MQTT DUP) is one."""
+    import attrs
+
+    from tests.monitoring.setup import RADAR
+
+    setup(backend, clock)
+    fall = bytes.fromhex("53 59 83 01 00 01 01 32 54 43")
+    first = frame(f"radar/{RADAR}/up", fall, clock.now())
+    feed(backend, first)
+    feed(backend, attrs.evolve(first, redelivered=True))
+    clock.advance(minutes=1)
+    again = feed(backend, frame(f"radar/{RADAR}/up", fall, clock.now()))
+    assert again.duplicates == 0 and again.stored == 1
+    [alarm] = alarms(backend)
+    assert alarm.alarm_kind is AlarmKind.FALL and alarm.count == 2

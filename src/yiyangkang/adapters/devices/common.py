@@ -213,7 +213,7 @@ def utc_from_epoch(value: object, what: str, *, unit_ms: int = 1) -> datetime:
     if isinstance(value, float) and not math.isfinite(value):
         reject("BAD_TIMESTAMP", f"{what} 不是有限数值")
     if not _MIN_MS <= value * unit_ms < _MAX_MS:
-        reject("BAD_TIMESTAMP", f"{what} {value} 不在 2000–2100 年之间")
+        reject("BAD_TIMESTAMP", f"{what} {_show(value)} 不在 2000–2100 年之间")
     if isinstance(value, float):
         if unit_ms == 1 and not value.is_integer():
             reject("BAD_TIMESTAMP", f"{what} 毫秒时间戳应为整数")

@@ -84,13 +84,13 @@ def _decode(serial: str, payload: bytes) -> Decoded:
     version = doc.get("v")
     # Checked first: a future version may change everything else.
     if type(version) is not int or version != VERSION:
-        reject("VERSION_UNSUPPORTED", f"协议版本 v={version!r} 不支持，仅支持 v=1")
+        reject("VERSION_UNSUPPORTED", f"协议版本 v={version!r:.40} 不支持，仅支持 v=1")
     ident = _required(doc, "id", "报文")
     if not isinstance(ident, str) or not _ID.fullmatch(ident):
         reject("BAD_VALUE", "id 应为 1–64 位 A-Z a-z 0-9 _ . - 字符")
     kind = _required(doc, "type", "报文")
     if not isinstance(kind, str) or kind not in _BODY:
-        reject("UNKNOWN_COMMAND", f"未知消息类型 type={kind!r}")
+        reject("UNKNOWN_COMMAND", f"未知消息类型 type={kind!r:.40}")
     _only(doc, _COMMON | _BODY[kind], "报文")
     at = utc_from_epoch(doc["ts"], "ts") if "ts" in doc else None
 
@@ -106,7 +106,7 @@ def _decode(serial: str, payload: bytes) -> Decoded:
     elif kind == "checkup":
         checkup = _checkup(_required(doc, "checkup", "报文"), at)
     message = DeviceMessage(
-        serial, f"std:{serial}:{ident}", measurements, signals, checkup, keepalive=kind == "heartbeat"
+        serial, f"std:{serial}:{ident}", measurements, signals, checkup, keepalive=kind == "heartbeat", own_key=True
     )
     return Decoded((message,), (Reply(down_topic(serial), ack_payload(ident)),))
 

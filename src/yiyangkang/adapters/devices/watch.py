@@ -111,24 +111,18 @@ def _frames(payload: bytes) -> list[_Frame]:
             reject("BAD_FRAME", f"第 {len(frames) + 1} 帧的帧头格式错误（应为 [厂商*设备号*长度*内容]）")
         maker, ident, first, second = header.groups()
         # (index, length, content start): the indexed reading first, as plain content never starts "hhhh*".
-        readings: list[tuple[bytes | None, bytes, int]] = [(None, first, header.end(3) + 1)]
-        if second is not None:
-            readings.insert(0, (first, second, header.end()))
-        fitting = [(index, start, start + int(length, 16)) for index, length, start in readings]
-        fitting = [(index, start, end) for index, start, end in fitting if end < size and payload[end] == ord("]")]
-        if not fitting:
+        readings: list[tuple[bytes | None, bytes, int]] = [(first, second, header.end())] if second else []
+        readings.append((None, first, header.end(3) + 1))
+        for index, length, start in readings:
+            end = start + int(length, 16)
+            if end < size and payload[end] == ord("]"):
+                raw = payload[header.start() : end + 1]
+                index_text = None if index is None else index.decode("ascii")
+                frames.append(_Frame(maker.decode("ascii"), ident.decode("ascii"), index_text, payload[start:end], raw))
+                position = end + 1
+                break
+        else:
             reject("BAD_LENGTH", f"第 {len(frames) + 1} 帧的长度字段与内容不符")
-        index, start, end = fitting[0]
-        frames.append(
-            _Frame(
-                maker.decode("ascii"),
-                ident.decode("ascii"),
-                None if index is None else index.decode("ascii"),
-                payload[start:end],
-                payload[header.start() : end + 1],
-            )
-        )
-        position = end + 1
 
 
 def _parse(frame: _Frame) -> _Parsed:

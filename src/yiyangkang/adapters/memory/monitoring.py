@@ -226,9 +226,8 @@ class MemoryMessageLog(_Rows[tuple[str, datetime]]):
 
     def remember(self, entries: Iterable[tuple[str, str, datetime]]) -> None:
         for key, device_id, at in entries:
-            if key in self.rows or key in self.committed:
-                raise ConcurrentUpdate(details={"message": key})
-            self._put(key, (device_id, at))
+            if key not in self.rows and key not in self.committed:
+                self._put(key, (device_id, at))
 
     def forget_before(self, cutoff: datetime) -> int:
         old = [k for k, (_, at) in self.rows.items() if at < cutoff]

@@ -41,7 +41,9 @@ DEVICE_KIND_LABELS = {
 @define(slots=False, kw_only=True)
 class DeviceModel(Aggregate):
     """A device model (设备型号). `data_interval_s` is how long the model may stay silent before its units
-    count as offline (0: never, e.g. a robot used now and then)."""
+    count as offline (0: never, e.g. a robot used now and then). Silence means no data: heartbeats do not
+    count, except for models whose routine message is nothing but a heartbeat (`heartbeat_is_data`, e.g. a
+    guardian hub that speaks only when someone calls for help)."""
 
     kind = "device_model"
 
@@ -51,13 +53,14 @@ class DeviceModel(Aggregate):
     codec: str
     vitals: tuple[Vital, ...] = ()
     data_interval_s: int = 0
+    heartbeat_is_data: bool = False
     active: bool = True
     created_at: datetime
 
     def snapshot(self) -> dict[str, Any]:
         return {"name": self.name, "vendor": self.vendor, "device_kind": self.device_kind.value, "codec": self.codec,
                 "vitals": [v.value for v in self.vitals], "data_interval_s": self.data_interval_s,
-                "active": self.active}
+                "heartbeat_is_data": self.heartbeat_is_data, "active": self.active}
 
 
 @frozen

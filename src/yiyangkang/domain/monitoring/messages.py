@@ -71,9 +71,11 @@ class Checkup:
 
 @frozen
 class DeviceMessage:
-    """One message of one device. `key` is unique per message (the device's own id where the protocol has
-    one, else a digest of the frame), so a redelivered frame is stored once. `keepalive` marks heartbeats:
-    what they carry (battery, steps) is kept, but they do not prove the device is measuring."""
+    """One message of one device. `key` identifies it for deduplication: with `own_key` it is the device's own
+    message id, unique per message, so any second arrival is a duplicate; otherwise it is a digest of the
+    frame, which a device also produces when it honestly says the same thing twice (a radar's fall frame has
+    no time in it), so only a redelivery of the transport counts as a duplicate. `keepalive` marks
+    heartbeats: what they carry (battery, steps) is kept, but they do not prove the device is measuring."""
 
     serial: str
     key: str
@@ -81,6 +83,7 @@ class DeviceMessage:
     signals: tuple[Signal, ...] = ()
     checkup: Checkup | None = None
     keepalive: bool = False
+    own_key: bool = False
 
 
 @frozen

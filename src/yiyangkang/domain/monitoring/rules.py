@@ -135,6 +135,8 @@ class Thresholds:
 
     def __attrs_post_init__(self) -> None:
         ordered = tuple(sorted(self.conditions, key=lambda c: -c.severity.rank))
+        if len({c.severity for c in ordered}) != len(ordered):
+            raise ValueError("one create condition per severity")  # they would share one Track
         object.__setattr__(self, "conditions", ordered)
 
 
@@ -199,6 +201,7 @@ class Track:
     since: datetime | None = None
     count: int = 0
     fired: bool = False
+    timed: bool = False  # a duration condition: the periodic re-check must look at it until it fires
 
 
 @frozen
@@ -227,7 +230,7 @@ class RuleState:
     @property
     def waiting(self) -> bool:
         """A duration condition has started and not fired: the periodic scan must look at it."""
-        return any(t.since is not None and not t.fired for t in self.tracks.values())
+        return any(t.timed and t.since is not None and not t.fired for t in self.tracks.values())
 
     def hand_to(self, elder_id: str) -> None:
         if elder_id != self.elder_id:
@@ -241,15 +244,17 @@ class RuleState:
         in_schedule = schedule is None or schedule.active(at)
         fired: Severity | None = None
         for condition in thresholds.conditions:
-            track = self.tracks.setdefault(condition.severity.value, Track())
+            track = self.tracks.setdefault(condition.severity.value, Track(timed=condition.duration_s > 0))
             if in_schedule and condition.threshold.holds(value):
                 if track.since is None:
                     track.since = at
                 track.count += 1
-                if fired is None and condition.satisfied(track, at):
+                if fired is not None:
+                    track.fired = True  # a more severe condition already speaks for this stretch
+                elif condition.satisfied(track, at):
                     fired, track.fired = condition.severity, True
             else:
-                self.tracks[condition.severity.value] = Track()
+                self.tracks[condition.severity.value] = Track(timed=condition.duration_s > 0)
         clear = fired is None and thresholds.clear is not None and thresholds.clear.holds(value)
         if clear:
             self.tracks = {}

@@ -63,9 +63,13 @@ class AlarmDesk:
         self._dirty.add(key)
         return alarm
 
-    def recover(self, key: str, at: datetime, detail: str) -> Alarm | None:
+    def recover(self, key: str, at: datetime, detail: str, *, rule_id: str | None = None) -> Alarm | None:
+        """Close the open alarm of `key` because its condition cleared. With `rule_id`, only an alarm that rule
+        raised: "heart rate above 50" clears a slow-heart alarm, never a racing-heart one."""
         alarm = self._find(key)
-        if alarm is not None and alarm.recover(at, detail):
+        if alarm is None or (rule_id is not None and alarm.rule_id != rule_id):
+            return None
+        if alarm.recover(at, detail):
             self._dirty.add(key)
             return alarm
         return None

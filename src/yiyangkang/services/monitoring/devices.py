@@ -40,6 +40,7 @@ class ModelInput:
     codec: str
     vitals: tuple[str, ...] = ()
     data_interval_s: int = 0
+    heartbeat_is_data: bool = False
 
 
 def create_model(rt: Runtime, principal: Principal, data: ModelInput, codecs: Sequence[str]) -> DeviceModelView:
@@ -59,7 +60,8 @@ def create_model(rt: Runtime, principal: Principal, data: ModelInput, codecs: Se
     now = rt.clock.now()
     with rt.uow() as uow:
         model = DeviceModel(id=rt.ids.new_id(), name=name, vendor=vendor, device_kind=kind, codec=data.codec,
-                            vitals=tuple(v for v in vitals if v), data_interval_s=data.data_interval_s, created_at=now)
+                            vitals=tuple(v for v in vitals if v), data_interval_s=data.data_interval_s,
+                            heartbeat_is_data=data.heartbeat_is_data, created_at=now)
         model.record_created(principal.actor, now)
         uow.device_models.add(model)
         uow.commit()

@@ -17,6 +17,8 @@ from datetime import datetime
 
 from attrs import define, field, frozen
 
+from yiyangkang.domain.identity.policy import Operation
+from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import ConcurrentUpdate
 from yiyangkang.domain.kernel.events import Actor
 from yiyangkang.domain.kernel.files import ALLOWED_TYPES, MAX_FILE_BYTES, FileRef, sniff_content_type
@@ -36,6 +38,8 @@ from yiyangkang.domain.monitoring.rules import (
 )
 from yiyangkang.domain.monitoring.vitals import VITALS, Vital, implausible
 from yiyangkang.ports.uow import UnitOfWork
+from yiyangkang.services.access import authorize, owner_target, require
+from yiyangkang.services.monitoring.delivery import deliver_notices
 from yiyangkang.services.monitoring.desk import AlarmDesk
 from yiyangkang.services.runtime import Runtime
 
@@ -68,6 +72,7 @@ class Frame:
     reason: str = ""  # when `decoded` is None: the codec's rejection code
     message: str = ""
     serial: str | None = None
+    redelivered: bool = False  # the transport says it sent this before (MQTT DUP)
 
 
 @define
@@ -149,7 +154,9 @@ class _Batch:
         device, model = item.device, item.model
         self.uow.readings.add_many(item.readings)
         self.report.readings += len(item.readings)
-        carries_data = not item.message.keepalive and bool(item.readings or item.signals or item.message.checkup)
+        # A heartbeat proves a device alive only where it is all the device sends (a hub between calls).
+        carries_data = (model.heartbeat_is_data or not item.message.keepalive) and bool(
+            item.readings or item.signals or item.message.checkup or model.heartbeat_is_data)
         battery = next((r.value for r in reversed(item.readings) if r.vital is Vital.BATTERY), None)
         data_at = max((r.at for r in item.readings), default=item.received_at) if carries_data else None
         self.uow.device_liveness.touch(device.id, data_at=data_at, seen_at=item.received_at, battery=battery)
@@ -191,7 +198,7 @@ class _Batch:
                     value=reading.value, where=device.location)
             elif verdict.clear:
                 self.desk.recover(open_key(reading.elder_id, rule.alarm_kind, subject), reading.at,
-                                  f"{spec.label}恢复至 {reading.value:g} {spec.unit}")
+                                  f"{spec.label}恢复至 {reading.value:g} {spec.unit}", rule_id=rule.id)
 
     def _checkup(self, item: _Accepted) -> None:
         checkup = item.message.checkup
@@ -253,7 +260,7 @@ def _process(batch: _Batch, uow: UnitOfWork, frames: Sequence[Frame]) -> None:
         if frame.decoded is None:
             batch.dead_letter(frame, frame.reason or "UNDECODABLE", frame.message or "无法解析", frame.serial)
     for frame, msg in messages:
-        if msg.key in seen:
+        if msg.key in seen and (msg.own_key or frame.redelivered):
             batch.report.duplicates += 1
             continue
         seen.add(msg.key)
@@ -314,3 +321,33 @@ def _merge(total: IngestReport, part: IngestReport) -> None:
     total.alarms += part.alarms
     total.notices += part.notices
     total.refused |= part.refused
+
+
+@frozen
+class PushResult:
+    """What a device or partner pushing over HTTP hears back (the standard device-alarm interface, I-04)."""
+
+    stored: int
+    duplicates: int
+    dead_letters: int
+    alarms: int
+    replies: list[str]
+
+
+def ingest_pushed(rt: Runtime, principal: Principal, frame: Frame) -> PushResult:
+    """A frame pushed over HTTP by a signed-in partner system or gateway account: its devices must belong to
+    the caller's institutions (a partner cannot feed another institution's elders); then the same ingestion
+    as MQTT."""
+    require(principal, Operation.DEVICE_INGEST)
+    if frame.decoded is not None:
+        with rt.uow() as uow:
+            found = uow.devices.by_serials(m.serial for m in frame.decoded.messages)
+            for device in found.values():
+                authorize(principal, Operation.DEVICE_INGEST, owner_target(uow, device.institution_id), "设备",
+                          device.serial)
+    report = ingest(rt, [frame])
+    if report.notices:
+        deliver_notices(rt)
+    replies = [] if frame.decoded is None or report.refused else [
+        r.payload.decode("utf-8", "replace") for r in frame.decoded.replies]
+    return PushResult(report.stored, report.duplicates, report.dead_letters, len(report.alarms), replies)

@@ -6,8 +6,9 @@ from datetime import time
 
 from attrs import frozen
 
-from yiyangkang.domain.identity.policy import Operation
+from yiyangkang.domain.identity.policy import Operation, Visibility
 from yiyangkang.domain.identity.principal import Principal
+from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.monitoring.duty import MAX_ESCALATION_MIN, DutySettings
 from yiyangkang.domain.monitoring.rules import (
@@ -207,3 +208,16 @@ def set_duty(rt: Runtime, principal: Principal, institution_id: str, *, duty_sta
             uow.duty_settings.save(settings)
         uow.commit()
         return DutySettingsView.of(settings)
+
+
+def get_duty(rt: Runtime, principal: Principal, institution_id: str) -> DutySettingsView:
+    with rt.uow() as uow:
+        authorize(principal, Operation.DUTY_WRITE, owner_target(uow, institution_id), "机构", institution_id)
+        return DutySettingsView.of(duty_settings(uow, institution_id, rt.clock.now()))
+
+
+def list_overrides(rt: Runtime, principal: Principal, elder_id: str) -> list[RuleOverrideView]:
+    with rt.uow() as uow:
+        load_elder(uow, principal, Operation.RULE_OVERRIDE_WRITE, elder_id)
+        found = uow.rule_overrides.list(Visibility(everything=True), PageRequest(1, 100), elder_id=elder_id)
+        return [RuleOverrideView.of(o) for o in found.items]

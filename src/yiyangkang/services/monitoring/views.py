@@ -35,13 +35,14 @@ class DeviceModelView:
     codec: str
     vitals: list[str]
     data_interval_s: int
+    heartbeat_is_data: bool
     active: bool
     version: int
 
     @classmethod
     def of(cls, m: DeviceModel) -> DeviceModelView:
         return cls(m.id, m.name, m.vendor, m.device_kind.value, DEVICE_KIND_LABELS[m.device_kind], m.codec,
-                   [v.value for v in m.vitals], m.data_interval_s, m.active, m.version)
+                   [v.value for v in m.vitals], m.data_interval_s, m.heartbeat_is_data, m.active, m.version)
 
 
 @frozen

@@ -316,7 +316,7 @@ class SqlLiveness:
 
 class SqlMessageLog:
     def __init__(self, ctx: SqlContext) -> None:
-        self.conn = ctx.conn
+        self.ctx, self.conn = ctx, ctx.conn
 
     def seen(self, keys: Iterable[str]) -> set[str]:
         wanted = sorted(set(keys))
@@ -326,9 +326,9 @@ class SqlMessageLog:
         return set(self.conn.execute(select(c.key).where(c.key.in_(wanted))).scalars())
 
     def remember(self, entries: Iterable[tuple[str, str, datetime]]) -> None:
-        rows = [{"key": k, "device_id": d, "received_at": at} for k, d, at in entries]
-        if rows:
-            self.conn.execute(m.mon_messages.insert(), rows)
+        rows = {k: {"key": k, "device_id": d, "received_at": at} for k, d, at in entries}
+        if rows:  # a digest key may come again (the same words twice): the first sighting is kept
+            self.conn.execute(_insert(self.ctx, m.mon_messages).on_conflict_do_nothing(), list(rows.values()))
 
     def forget_before(self, cutoff: datetime) -> int:
         return int(self.conn.execute(delete(m.mon_messages).where(m.mon_messages.c.received_at < cutoff)).rowcount)
