@@ -13,12 +13,13 @@ from datetime import UTC, date, datetime, timedelta
 import attrs
 
 from apps.cli.demo_homebed import DemoClock
-from yiyangkang.bootstrap import CODECS, Container, decode_topic
+from yiyangkang.bootstrap import CODECS, Container, decode_topic, encode_radar_frame
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.kernel.timekeeping import SHANGHAI
 from yiyangkang.domain.monitoring.alarms import CloseReason
+from yiyangkang.domain.monitoring.rules import AlarmKind
 from yiyangkang.domain.orgs.staff import Profession
 from yiyangkang.services.auth import principal_of, system_principal
 from yiyangkang.services.monitoring import alarms, devices, rules
@@ -31,19 +32,19 @@ from yiyangkang.services.monitoring.scan import monitoring_scan
 MORNING = datetime(2026, 11, 25, 8, 30, tzinfo=SHANGHAI)
 DAY_BEFORE = MORNING - timedelta(hours=24)
 
-MODELS = {  # key: name, vendor, kind, codec, vitals, silence allowed (s)
-    "band": ("颐康守护4G手环 W8", "深圳颐康科技", "band", "watch",
-             ("heart_rate", "systolic", "diastolic", "spo2", "steps", "lat", "lon", "battery"), 1800),
-    "hub": ("守护一键通 G1", "广东颐年科技", "guardian_hub", "guardian-hub", ("battery",), 4 * 3600),
-    "sleep": ("睡眠监测毫米波雷达 MR60BHA1", "中南大学护理学院", "sleep_radar", "radar",
-              ("in_bed", "presence", "resp_rate", "heart_rate", "sleep_stage", "sleep_score"), 600),
-    "fall": ("跌倒检测毫米波雷达 MR60FDA1", "中南大学护理学院", "fall_radar", "radar", ("presence",), 600),
-    "air": ("室内空气质量监测仪 AQ-1", "中南大学护理学院", "air_monitor", "csu-air",
-            ("pm25", "co2", "tvoc", "room_temp", "humidity"), 1800),
-    "care": ("AI辅助康养传感器", "中山大学国家数字家庭工程技术研究中心", "ai_care_sensor", "sysu-care",
-             ("presence", "resp_rate", "heart_rate", "room_temp", "humidity"), 1800),
-    "robot": ("小新智能健康机器人", "爱吉特（深圳）机器人", "health_robot", "xiaoxin-robot",
-              ("systolic", "diastolic", "heart_rate", "spo2", "body_temp", "glucose", "weight"), 0),
+MODELS = {  # the catalogue: what each model measures, its codec, how long it may stay silent
+    "band": ModelInput("颐康守护4G手环 W8", "深圳颐康科技", "band", "watch",
+                       ("heart_rate", "systolic", "diastolic", "spo2", "steps", "lat", "lon", "battery"), 1800),
+    "hub": ModelInput("守护一键通 G1", "广东颐年科技", "guardian_hub", "guardian-hub", ("battery",), 4 * 3600, True),
+    "sleep": ModelInput("睡眠监测毫米波雷达 MR60BHA1", "中南大学护理学院", "sleep_radar", "radar",
+                        ("in_bed", "presence", "resp_rate", "heart_rate", "sleep_stage", "sleep_score"), 600),
+    "fall": ModelInput("跌倒检测毫米波雷达 MR60FDA1", "中南大学护理学院", "fall_radar", "radar", ("presence",), 600),
+    "air": ModelInput("室内空气质量监测仪 AQ-1", "中南大学护理学院", "air_monitor", "csu-air",
+                      ("pm25", "co2", "tvoc", "room_temp", "humidity"), 3600),
+    "care": ModelInput("AI辅助康养传感器", "中山大学国家数字家庭工程技术研究中心", "ai_care_sensor", "sysu-care",
+                       ("presence", "resp_rate", "heart_rate", "room_temp", "humidity"), 1800),
+    "robot": ModelInput("小新智能健康机器人", "爱吉特（深圳）机器人", "health_robot", "xiaoxin-robot",
+                        ("systolic", "diastolic", "heart_rate", "spo2", "body_temp", "glucose", "weight"), 0),
 }
 
 
@@ -94,7 +95,7 @@ def seed_monitoring(base: Container, elder_ids: list[str]) -> dict[str, int]:
     clock = DemoClock(DAY_BEFORE - timedelta(days=30))
     rt = attrs.evolve(base, clock=clock)
     op = system_principal("seed-demo")
-    models = {key: devices.create_model(rt, op, ModelInput(*spec), CODECS).id for key, spec in MODELS.items()}
+    models = {key: devices.create_model(rt, op, spec, CODECS).id for key, spec in MODELS.items()}
     for rule in RULES:
         rules.create_rule(rt, op, rule)
     with rt.uow() as uow:
@@ -147,12 +148,36 @@ def seed_monitoring(base: Container, elder_ids: list[str]) -> dict[str, int]:
             frames.append((at, f"watch/{serial}/up", _watch(serial, _ud(at, lat, lng, 90 - slot, 150 * slot))))
     for kinds in list(placed.values())[:4]:
         air = next(s for k, s in kinds if k == "air")
-        for slot in range(24):
-            at = DAY_BEFORE + timedelta(hours=slot)
+        for slot in range(48):
+            at = DAY_BEFORE + timedelta(minutes=30 * slot)
             body = {"devId": air, "time": int(at.timestamp()), "data": {
                 "pm25": rng.randrange(18, 60), "co2": rng.randrange(450, 900), "tvoc": round(rng.random() * 0.4, 2),
                 "temp": round(21 + rng.random() * 4, 1), "humi": rng.randrange(45, 70)}}
             frames.append((at, f"vendor/csu-air/{air}/up", json.dumps(body).encode()))
+        for slot in range(0, 24 * 60, 5):  # the radars by the bed and in the bathroom, every five minutes
+            at = DAY_BEFORE + timedelta(minutes=slot)
+            night = not 7 * 60 <= (at.astimezone(SHANGHAI).hour * 60) < 22 * 60
+            sleep = next(s for k, s in kinds if k == "sleep")
+            fall_radar = next(s for k, s in kinds if k == "fall")
+            uart = (encode_radar_frame(0x80, 0x01, bytes([1])) + encode_radar_frame(0x84, 0x01, bytes([int(night)]))
+                    + encode_radar_frame(0x81, 0x02, bytes([rng.randrange(13, 19)]))
+                    + encode_radar_frame(0x85, 0x02, bytes([rng.randrange(58, 76)])))
+            frames.append((at, f"radar/{sleep}/up", uart))
+            frames.append((at, f"radar/{fall_radar}/up", encode_radar_frame(0x80, 0x01, bytes([1]))))
+    for kinds in list(placed.values())[4:6]:
+        care = next(s for k, s in kinds if k == "care")
+        for slot in range(0, 24 * 60, 10):
+            at = DAY_BEFORE + timedelta(minutes=slot)
+            body = {"sn": care, "timestamp": int(at.timestamp() * 1000), "alarm": "none", "person": 1,
+                    "vital": {"br": rng.randrange(13, 19), "hr": rng.randrange(60, 78)},
+                    "env": {"temp": round(22 + rng.random() * 3, 1), "humi": rng.randrange(50, 68)}}
+            frames.append((at, f"vendor/sysu-care/{care}/up", json.dumps(body).encode()))
+    for _, kinds in placed.items():
+        hub_serial = next((s for k, s in kinds if k == "hub"), None)
+        for hour in range(24) if hub_serial else ():
+            at = DAY_BEFORE + timedelta(hours=hour, minutes=7)
+            body = {"imei": hub_serial, "time": int(at.timestamp()), "msgType": "heartbeat", "battery": 96 - hour}
+            frames.append((at, f"vendor/guardian-hub/{hub_serial}/up", json.dumps(body).encode()))
     frames.sort(key=lambda f: f[0])
     stored = 0
     for start in range(0, len(frames), 200):
@@ -164,7 +189,8 @@ def seed_monitoring(base: Container, elder_ids: list[str]) -> dict[str, int]:
     fall_serial = next(s for k, s in placed[elder_ids[2]] if k == "fall")
     clock.to(MORNING - timedelta(hours=5))
     ingest(rt, [_frame(f"radar/{fall_serial}/up", bytes.fromhex("53 59 83 01 00 01 01 32 54 43"), clock.now())])
-    fall = alarms.list_alarms(rt, op, PageRequest(1, 10), alarms.AlarmFilter(open_only=True)).items[0]
+    fall = alarms.list_alarms(rt, op, PageRequest(1, 10), alarms.AlarmFilter(
+        open_only=True, kinds=frozenset({AlarmKind.FALL}))).items[0]
     nurse = _duty_principal(rt, duty[fall.institution_id][0])
     clock.to(MORNING - timedelta(hours=4, minutes=57))
     alarms.acknowledge_alarm(rt, nurse, fall.id, "已电话联系家属，值班护士上门查看")

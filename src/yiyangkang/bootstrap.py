@@ -12,6 +12,7 @@ from pathlib import Path
 from attrs import define
 from sqlalchemy import Engine
 
+from yiyangkang.adapters.devices.radar import encode_radar_frame
 from yiyangkang.adapters.devices.router import CODECS, SUBSCRIPTIONS, decode_http, decode_topic
 from yiyangkang.adapters.devices.standard import encode_standard
 from yiyangkang.adapters.files.qr import qr_png
@@ -112,5 +113,5 @@ def read_region_file(path: Path = REGIONS_CSV) -> list[Region]:
 
 __all__ = [
     "CODECS", "SUBSCRIPTIONS", "Container", "Sheet", "UnreadableFile", "build", "decode_http", "decode_topic",
-    "encode_standard", "qr_png", "read_region_file", "read_sheet", "write_sheet",
+    "encode_radar_frame", "encode_standard", "qr_png", "read_region_file", "read_sheet", "write_sheet",
 ]

@@ -63,11 +63,14 @@ class AlarmDesk:
         self._dirty.add(key)
         return alarm
 
-    def recover(self, key: str, at: datetime, detail: str, *, rule_id: str | None = None) -> Alarm | None:
-        """Close the open alarm of `key` because its condition cleared. With `rule_id`, only an alarm that rule
-        raised: "heart rate above 50" clears a slow-heart alarm, never a racing-heart one."""
+    def recover(self, key: str, at: datetime, detail: str, *, rule_id: str | None = None,
+                device_id: str | None = None) -> Alarm | None:
+        """Close the open alarm of `key` because its condition cleared — only an alarm raised by that rule on
+        that device: "heart rate above 50" never clears a racing-heart alarm, and a calm radar by the bed does
+        not overrule the band that saw the heart race."""
         alarm = self._find(key)
-        if alarm is None or (rule_id is not None and alarm.rule_id != rule_id):
+        if alarm is None or (rule_id is not None and alarm.rule_id != rule_id) or (
+                device_id is not None and alarm.device_id != device_id):
             return None
         if alarm.recover(at, detail):
             self._dirty.add(key)

@@ -198,7 +198,8 @@ class _Batch:
                     value=reading.value, where=device.location)
             elif verdict.clear:
                 self.desk.recover(open_key(reading.elder_id, rule.alarm_kind, subject), reading.at,
-                                  f"{spec.label}恢复至 {reading.value:g} {spec.unit}", rule_id=rule.id)
+                                  f"{spec.label}恢复至 {reading.value:g} {spec.unit}", rule_id=rule.id,
+                                  device_id=device.id)
 
     def _checkup(self, item: _Accepted) -> None:
         checkup = item.message.checkup
