@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 import paho.mqtt.client as mqtt
-from attrs import frozen
+from attrs import evolve, frozen
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -153,6 +153,8 @@ class Bridge:
                 if self.stopping.wait(delay):
                     return  # not acknowledged: the broker delivers them again after the restart
                 delay = min(delay * 2, RETRY_MAX_S)
+                # part of the batch may have been stored before the failure: treat the retry as a redelivery
+                frames = [evolve(f, redelivered=True) for f in frames]
         for frame in frames:
             if frame.decoded is None:
                 continue

@@ -287,20 +287,27 @@ def _process(batch: _Batch, uow: UnitOfWork, frames: Sequence[Frame]) -> None:
 
 
 def ingest(rt: Runtime, frames: Sequence[Frame]) -> IngestReport:
-    """Store a batch atomically. A batch that collides with a concurrent writer is retried; one that fails
-    for another reason is split, so one poisoned frame goes to the dead-letter store instead of blocking
-    its neighbours (and the bridge never stalls on input)."""
-    for attempt in range(RETRIES):
+    """Store a batch atomically. A batch that collides with a concurrent writer is retried. A batch that fails
+    for another reason is split, so one poisoned frame cannot block its neighbours: a single frame that fails
+    twice goes to the dead-letter store (twice, so that a passing database hiccup does not condemn a good
+    frame; if the database is really away, writing the dead letter fails too and the caller retries later)."""
+    failures = 0
+    last: Exception | None = None
+    for _ in range(RETRIES):
         try:
             return _run(rt, frames)
-        except ConcurrentUpdate:
-            if attempt == RETRIES - 1 and len(frames) == 1:
-                raise
-        except Exception:
-            if len(frames) == 1:
-                log.exception("ingestion failed for one frame on %s", frames[0].channel)
+        except ConcurrentUpdate as exc:
+            last = exc
+        except Exception as exc:
+            last, failures = exc, failures + 1
+            if len(frames) > 1:
+                break
+            if failures >= 2:
+                log.exception("ingestion failed twice for one frame on %s", frames[0].channel)
                 return _run(rt, [_poisoned(frames[0])])
-            break
+    if len(frames) == 1:
+        assert last is not None
+        raise last
     report = IngestReport()
     for frame in frames:
         _merge(report, ingest(rt, [frame]))
