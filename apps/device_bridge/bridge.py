@@ -31,7 +31,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from yiyangkang.bootstrap import SUBSCRIPTIONS, Container, decode_topic
+from yiyangkang.bootstrap import SUBSCRIPTIONS, Container, codec_of, decode_topic
 from yiyangkang.domain.monitoring.messages import FrameRejected
 from yiyangkang.services.monitoring.delivery import deliver_notices
 from yiyangkang.services.monitoring.ingest import Frame, IngestReport, ingest
@@ -173,7 +173,7 @@ class Bridge:
         try:
             codec, decoded = decode_topic(item.topic, item.payload, item.received_at)
         except FrameRejected as rejected:
-            return Frame(channel=item.topic, codec=item.topic.split("/")[0], payload=item.payload,
+            return Frame(channel=item.topic, codec=codec_of(item.topic), payload=item.payload,
                          received_at=item.received_at, reason=rejected.reason, message=rejected.message,
                          serial=rejected.serial)
         return Frame(channel=item.topic, codec=codec, payload=item.payload, received_at=item.received_at,

@@ -13,7 +13,7 @@ from attrs import define
 from sqlalchemy import Engine
 
 from yiyangkang.adapters.devices.radar import encode_radar_frame
-from yiyangkang.adapters.devices.router import CODECS, SUBSCRIPTIONS, decode_http, decode_topic
+from yiyangkang.adapters.devices.router import CODECS, SUBSCRIPTIONS, codec_of, decode_http, decode_topic
 from yiyangkang.adapters.devices.standard import encode_standard
 from yiyangkang.adapters.files.qr import qr_png
 from yiyangkang.adapters.files.store import LocalFileStore, MemoryFileStore
@@ -21,6 +21,7 @@ from yiyangkang.adapters.files.tabular import Sheet, UnreadableFile, read_sheet,
 from yiyangkang.adapters.memory.store import MemoryStore
 from yiyangkang.adapters.memory.uow import MemoryUnitOfWork
 from yiyangkang.adapters.notify.sandbox import SandboxNotifier
+from yiyangkang.adapters.notify.tencent_sms import TencentSmsConfig, TencentSmsNotifier
 from yiyangkang.adapters.security.passwords import Argon2PasswordHasher
 from yiyangkang.adapters.security.tokens import JwtTokenSigner
 from yiyangkang.adapters.security.vault import AesGcmVault
@@ -87,8 +88,7 @@ def build(
     ports = {
         "clock": clock or SystemClock(), "ids": UuidV7Generator(), "hasher": hasher, "vault": vault,
         "files": MemoryFileStore() if in_memory else LocalFileStore(settings.files_dir),
-        # No SMS or WeChat gateway is wired yet: every notice goes to the sandbox outbox.
-        "notifier": SandboxNotifier(settings.notify_outbox or None),
+        "notifier": build_notifier(settings),
         # QR tokens get a key of their own (derived), so they never pass for login tokens nor back.
         "signer": JwtTokenSigner(hmac.new(settings.jwt_secret.encode(), b"homebed-apply-code", "sha256").hexdigest()),
     }
@@ -97,6 +97,18 @@ def build(
         return Container(settings, lambda: MemoryUnitOfWork(store), **ports)  # type: ignore[arg-type]
     engine = make_engine(settings.database_url)
     return Container(settings, lambda: SqlUnitOfWork(engine, vault), engine=engine, **ports)  # type: ignore[arg-type]
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    """The notifier YYK_NOTIFIER names: Tencent Cloud SMS, or the sandbox outbox (the default)."""
+    if settings.notifier == "tencent-sms":
+        return TencentSmsNotifier(TencentSmsConfig(
+            secret_id=settings.tencent_sms_secret_id, secret_key=settings.tencent_sms_secret_key,
+            app_id=settings.tencent_sms_app_id, sign_name=settings.tencent_sms_sign,
+            templates=dict(settings.tencent_sms_templates), region=settings.tencent_sms_region,
+            title_max=settings.tencent_sms_title_max, body_max=settings.tencent_sms_body_max,
+        ))
+    return SandboxNotifier(settings.notify_outbox or None)
 
 
 REGIONS_CSV = Path(__file__).parent / "adapters" / "seed" / "regions_guangdong.csv"
@@ -112,6 +124,7 @@ def read_region_file(path: Path = REGIONS_CSV) -> list[Region]:
 
 
 __all__ = [
-    "CODECS", "SUBSCRIPTIONS", "Container", "Sheet", "UnreadableFile", "build", "decode_http", "decode_topic",
+    "CODECS", "SUBSCRIPTIONS", "Container", "Sheet", "UnreadableFile", "build", "codec_of", "decode_http",
+    "decode_topic",
     "encode_radar_frame", "encode_standard", "qr_png", "read_region_file", "read_sheet", "write_sheet",
 ]

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from datetime import timedelta
 
-from attrs import frozen
+from attrs import field, frozen
 
 _DEV_SECRET = "yyk-development-secret-do-not-use-in-production"
 
@@ -54,6 +54,19 @@ class Settings:
     bridge_workers: int = 4
     bridge_batch: int = 200
     bridge_scan_seconds: int = 15
+    # Who delivers notices to phones: "sandbox" (records them in notify_outbox) or "tencent-sms" (腾讯云短信,
+    # API 3.0 SendSms). The Tencent SMS account: API key pair, SmsSdkAppId, approved signature (签名) and
+    # region; the approved template per notice topic (`topic=templateId,...`, a dotted prefix serves every
+    # topic under it); and how many characters each of the two template variables (title, body) may carry.
+    notifier: str = "sandbox"
+    tencent_sms_secret_id: str = ""
+    tencent_sms_secret_key: str = field(default="", repr=False)
+    tencent_sms_app_id: str = ""
+    tencent_sms_sign: str = ""
+    tencent_sms_region: str = "ap-guangzhou"
+    tencent_sms_templates: tuple[tuple[str, str], ...] = ()
+    tencent_sms_title_max: int = 20
+    tencent_sms_body_max: int = 35
 
     @property
     def is_production(self) -> bool:
@@ -85,6 +98,18 @@ class Settings:
             except ValueError:
                 raise SettingsError(f"YYK_{name} must be base64") from None
 
+        def pairs(name: str, fallback: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+            raw = env.get(f"YYK_{name}")
+            if raw is None:
+                return fallback
+            found: list[tuple[str, str]] = []
+            for item in filter(None, (part.strip() for part in raw.split(","))):
+                topic, sep, value = (s.strip() for s in item.partition("="))
+                if not sep or not topic or not value:
+                    raise SettingsError(f"YYK_{name} must be key=value pairs separated by commas, got {item!r}")
+                found.append((topic, value))
+            return tuple(found)
+
         settings = cls(
             env=text("ENV", default.env),
             database_url=text("DATABASE_URL", default.database_url),
@@ -109,6 +134,15 @@ class Settings:
             bridge_workers=number("BRIDGE_WORKERS", default.bridge_workers),
             bridge_batch=number("BRIDGE_BATCH", default.bridge_batch),
             bridge_scan_seconds=number("BRIDGE_SCAN_SECONDS", default.bridge_scan_seconds),
+            notifier=text("NOTIFIER", default.notifier).strip().lower(),
+            tencent_sms_secret_id=text("TENCENT_SMS_SECRET_ID", default.tencent_sms_secret_id),
+            tencent_sms_secret_key=text("TENCENT_SMS_SECRET_KEY", default.tencent_sms_secret_key),
+            tencent_sms_app_id=text("TENCENT_SMS_APP_ID", default.tencent_sms_app_id),
+            tencent_sms_sign=text("TENCENT_SMS_SIGN", default.tencent_sms_sign),
+            tencent_sms_region=text("TENCENT_SMS_REGION", default.tencent_sms_region),
+            tencent_sms_templates=pairs("TENCENT_SMS_TEMPLATES", default.tencent_sms_templates),
+            tencent_sms_title_max=number("TENCENT_SMS_TITLE_MAX", default.tencent_sms_title_max),
+            tencent_sms_body_max=number("TENCENT_SMS_BODY_MAX", default.tencent_sms_body_max),
         )
         settings.check()
         return settings
@@ -122,6 +156,18 @@ class Settings:
             raise SettingsError("YYK_BRIDGE_WORKERS must be 1-64 and YYK_BRIDGE_BATCH 1-5000")
         if self.lockout_threshold < 1:
             raise SettingsError("YYK_LOCKOUT_THRESHOLD must be at least 1")
+        if self.notifier not in ("sandbox", "tencent-sms"):
+            raise SettingsError(f"YYK_NOTIFIER must be sandbox or tencent-sms, got {self.notifier!r}")
+        if self.notifier == "tencent-sms":
+            missing = [f"YYK_TENCENT_SMS_{name}" for name, value in (
+                ("SECRET_ID", self.tencent_sms_secret_id), ("SECRET_KEY", self.tencent_sms_secret_key),
+                ("APP_ID", self.tencent_sms_app_id), ("SIGN", self.tencent_sms_sign),
+                ("REGION", self.tencent_sms_region), ("TEMPLATES", self.tencent_sms_templates),
+            ) if not value]
+            if missing:
+                raise SettingsError(f"YYK_NOTIFIER=tencent-sms needs {', '.join(missing)}")
+            if self.tencent_sms_title_max < 1 or self.tencent_sms_body_max < 1:
+                raise SettingsError("YYK_TENCENT_SMS_TITLE_MAX and YYK_TENCENT_SMS_BODY_MAX must be at least 1")
         if self.is_production:
             default = Settings()
             if self.jwt_secret == default.jwt_secret or len(self.jwt_secret) < 32:

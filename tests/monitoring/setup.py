@@ -10,7 +10,7 @@ from attrs import define
 
 from tests.conftest import operator
 from tests.world import World, build_world, phone
-from yiyangkang.bootstrap import Container, decode_topic, encode_standard
+from yiyangkang.bootstrap import Container, codec_of, decode_topic, encode_standard
 from yiyangkang.domain.monitoring.messages import (
     DeviceMessage,
     FrameRejected,
@@ -94,7 +94,7 @@ def frame(topic: str, payload: bytes, at: datetime) -> Frame:
     try:
         codec, decoded = decode_topic(topic, payload, at)
     except FrameRejected as rejected:
-        return Frame(channel=topic, codec=topic.split("/")[0], payload=payload, received_at=at,
+        return Frame(channel=topic, codec=codec_of(topic), payload=payload, received_at=at,
                      reason=rejected.reason, message=rejected.message, serial=rejected.serial)
     return Frame(channel=topic, codec=codec, payload=payload, received_at=at, decoded=decoded)
 

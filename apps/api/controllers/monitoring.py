@@ -2,10 +2,11 @@
 HTTP twin of the device bridge (the standard device-alarm interface, I-04)."""
 
 from datetime import date
-from typing import Annotated
+from typing import Any
 
-from litestar import Controller, Response, get, post, put
-from litestar.params import Body, Parameter
+from litestar import Controller, Request, Response, get, post, put
+from litestar.di import Provide
+from litestar.params import Parameter
 
 from apps.api.deps import OptionalId
 from apps.api.monitoring_schemas import (
@@ -194,21 +195,27 @@ class DeadLetterController(Controller):
         return Response(records.dead_letter_payload(rt, principal, letter_id), media_type="application/octet-stream")
 
 
+async def read_payload(request: Request[Principal, Any, Any]) -> bytes:
+    """The body exactly as the device sent it (JSON, watch text or radar bytes): codecs read bytes, so the
+    framework must not decode it. The app's request size limit bounds it."""
+    return await request.body()
+
+
 class DeviceIngestController(Controller):
     path = "/api/v1/devices/ingest"
     tags = ["设备接入"]
+    dependencies = {"payload": Provide(read_payload)}
 
     @post("/{codec:str}", operation_id="pushDeviceData", sync_to_thread=True, status_code=200,
           summary="设备数据/告警推送（标准设备告警接口；报文格式见 docs/device-protocol.md）")
     def push(
-        self, rt: Container, principal: Principal, codec: str,
-        data: Annotated[bytes, Body(media_type="application/octet-stream")],
+        self, rt: Container, principal: Principal, codec: str, payload: bytes,
         serial: str | None = Parameter(default=None, max_length=64, description="设备序列号（报文不含时必填）"),
     ) -> PushResult:
         if codec not in CODECS:
             raise NotFound("接入协议", codec)
         now = rt.clock.now()
-        payload = bytes(data)[:MAX_PUSH_BYTES + 1]
+        payload = payload[:MAX_PUSH_BYTES + 1]  # the codecs refuse what is longer (PAYLOAD_TOO_LARGE)
         try:
             frame = Frame(channel=f"http:{codec}", codec=codec, payload=payload, received_at=now,
                           decoded=decode_http(codec, serial, payload, now))

@@ -57,6 +57,14 @@ def decode_http(codec: str, serial: str | None, payload: bytes, received_at: dat
         return _decode(codec, serial, bytes(payload))
 
 
+def codec_of(topic: str) -> str:
+    """The codec that owns `topic` ("unknown" if none): how a rejected frame is filed in the dead-letter store."""
+    try:
+        return _route(topic)[0]
+    except FrameRejected:
+        return "unknown"
+
+
 def _route(topic: str) -> tuple[str, str | None]:
     match topic.split("/"):
         case ["yyk", "v1", "dev", serial, "up"]:

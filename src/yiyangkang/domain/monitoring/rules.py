@@ -90,6 +90,22 @@ class Threshold:
     def text(self) -> str:
         return f"{self.comparator.value} {self.value:g}"
 
+    @property
+    def upward(self) -> bool:
+        return self.comparator in (Comparator.GT, Comparator.GE)
+
+    @property
+    def inclusive(self) -> bool:
+        return self.comparator in (Comparator.GE, Comparator.LE)
+
+    def overlaps(self, other: Threshold) -> bool:
+        """Whether some value satisfies both (a clear threshold that overlaps a create threshold leaves no
+        hysteresis band: one reading would raise and clear at once)."""
+        if self.upward == other.upward:
+            return True  # two half-lines pointing the same way always share their tail
+        low, high = (self, other) if self.upward else (other, self)  # low: x > v … ; high: x < w …
+        return low.value < high.value or (low.value == high.value and low.inclusive and high.inclusive)
+
 
 @frozen
 class Condition:

@@ -81,7 +81,7 @@ def _thresholds(checks: Checks, data: ThresholdsInput, vital: Vital | None, pref
         checks.require(f"{at}repeats", 1 <= c.repeats <= MAX_REPEATS, "连续次数须在1到100之间")
         checks.require(f"{at}duration_s", not (c.duration_s and c.repeats > 1), "持续时长与连续次数只能选其一",
                        "DURATION_AND_REPEATS")
-        if severity and comparator:
+        if severity and comparator and severity not in seen:
             seen.add(severity)
             conditions.append(Condition(severity, Threshold(comparator, c.value), c.duration_s, c.repeats))
     clear = None
@@ -91,7 +91,7 @@ def _thresholds(checks: Checks, data: ThresholdsInput, vital: Vital | None, pref
         checks.require(f"{prefix}clear_value", data.clear_value is not None, "请填写恢复阈值", "REQUIRED")
         if comparator and data.clear_value is not None:
             clear = Threshold(comparator, data.clear_value)
-            overlap = any(clear.holds(c.threshold.value) and c.threshold.holds(c.threshold.value) for c in conditions)
+            overlap = any(clear.overlaps(c.threshold) for c in conditions)
             checks.require(f"{prefix}clear_value", not overlap, "恢复条件不能与告警条件重叠（需留出回差）",
                            "CLEAR_OVERLAPS")
     return Thresholds(tuple(conditions), clear) if conditions else None
