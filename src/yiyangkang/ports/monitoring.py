@@ -144,10 +144,9 @@ class DeviceLivenessStore(Protocol):
 class MessageLog(Protocol):
     """Keys of device messages already stored (deduplication of redelivered frames)."""
 
-    def seen(self, keys: Iterable[str]) -> set[str]: ...
-
-    def remember(self, entries: Iterable[tuple[str, str, datetime]]) -> None:
-        """(key, device id, received at) of messages stored in this unit of work."""
+    def claim(self, entries: Iterable[tuple[str, str, datetime]]) -> set[str]:
+        """Record (key, device or serial, received at) and return the keys that were new: atomically, so of
+        two units of work claiming one key exactly one gets it."""
         ...
 
     def forget_before(self, cutoff: datetime) -> int: ...

@@ -221,13 +221,13 @@ class MemoryLiveness(_Rows[Liveness]):
 class MemoryMessageLog(_Rows[tuple[str, datetime]]):
     name = "mon_messages"
 
-    def seen(self, keys: Iterable[str]) -> set[str]:
-        return {k for k in keys if k in self.rows}
-
-    def remember(self, entries: Iterable[tuple[str, str, datetime]]) -> None:
+    def claim(self, entries: Iterable[tuple[str, str, datetime]]) -> set[str]:
+        new = set()
         for key, device_id, at in entries:
             if key not in self.rows and key not in self.committed:
                 self._put(key, (device_id, at))
+                new.add(key)
+        return new
 
     def forget_before(self, cutoff: datetime) -> int:
         old = [k for k, (_, at) in self.rows.items() if at < cutoff]

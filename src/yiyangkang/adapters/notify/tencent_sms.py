@@ -27,8 +27,8 @@ Failures — transport errors, HTTP errors, `Response.Error` (authentication, ra
 `NotifyFailed`; the caller keeps the notice queued and retries. Neither messages nor logs ever hold the full
 phone number (masked as 138****5678) or the credentials.
 
-Each request carries a de-duplication key in `SessionContext` (topic, ref and a fingerprint of the number,
-never the number itself); Tencent echoes it in the answer and in delivery receipts, so the retries of one
+Each request carries a de-duplication key in `SessionContext` (topic, ref and a keyed fingerprint of the
+number, never the number itself); Tencent echoes it in the answer and in delivery receipts, so the retries of one
 notice can be matched in the logs.
 """
 
@@ -177,7 +177,9 @@ class TencentSmsNotifier:
             raise NotifyFailed(f"{mask_phone(notice.phone)} is not a mainland mobile number") from None
         masked = mask_phone(mobile) or ""
         number = "+86" + mobile
-        session = f"{notice.topic}:{notice.ref}:{_sha256_hex(number.encode())[:12]}"
+        # A keyed fingerprint: stable per number, yet no hash of a bare phone number to brute-force in the logs.
+        recipient = hmac.new(self.config.secret_key.encode(), b"session-context:" + number.encode(), hashlib.sha256)
+        session = f"{notice.topic}:{notice.ref}:{recipient.hexdigest()[:12]}"
         payload = json.dumps({
             "PhoneNumberSet": [number],
             "SmsSdkAppId": self.config.app_id,
@@ -203,13 +205,16 @@ class TencentSmsNotifier:
         try:
             answer: Any = response.json()["Response"]
         except (ValueError, KeyError, TypeError):
-            raise fail("gateway answered something other than a Tencent Cloud API response") from None
+            answer = None
+        if not isinstance(answer, dict):
+            raise fail("gateway answered something other than a Tencent Cloud API response")
         request_id = answer.get("RequestId", "")
         error = answer.get("Error")
         if error:
-            code = str(error.get("Code", ""))
-            raise fail(f"{code}: {error.get('Message', '')} (request {request_id})", code)
-        statuses = answer.get("SendStatusSet") or []
+            code = str(error.get("Code", "")) if isinstance(error, dict) else ""
+            message = error.get("Message", "") if isinstance(error, dict) else error
+            raise fail(f"{code or 'error'}: {message} (request {request_id})", code)
+        statuses = [s for s in answer.get("SendStatusSet") or [] if isinstance(s, dict)]
         status = next((s for s in statuses if s.get("PhoneNumber") == number), statuses[0] if statuses else None)
         if status is None:
             raise fail(f"no send status in the answer (request {request_id})")

@@ -127,7 +127,11 @@ def bind_device(rt: Runtime, principal: Principal, device_id: str, elder_id: str
     now = rt.clock.now()
     with rt.uow() as uow:
         device = _load(uow, principal, Operation.DEVICE_BIND, device_id, lock=True)
-        load_elder(uow, principal, Operation.ELDER_READ, elder_id)
+        elder = load_elder(uow, principal, Operation.ELDER_READ, elder_id)
+        if elder.institution_id != device.institution_id:
+            # its alarms are answered by the device's institution: that must be the one caring for the elder
+            raise Conflict("设备与老人不属于同一机构，请由老人所在机构登记设备", code="DEVICE_OTHER_INSTITUTION",
+                           details={"device_institution_id": device.institution_id})
         device.bind(elder_id, principal.actor, now)
         uow.devices.save(device)
         uow.commit()

@@ -253,18 +253,22 @@ def _run(rt: Runtime, frames: Sequence[Frame]) -> IngestReport:
 
 def _process(batch: _Batch, uow: UnitOfWork, frames: Sequence[Frame]) -> None:
     messages = [(f, m) for f in frames if f.decoded for m in f.decoded.messages]
-    seen = uow.device_messages.seen(m.key for _, m in messages)
     devices = uow.devices.by_serials(m.serial for _, m in messages)
     models = {d.model_id: m for d in devices.values() if (m := uow.device_models.get(d.model_id)) is not None}
+    new = uow.device_messages.claim(
+        (m.key, devices[m.serial].id if m.serial in devices else m.serial, f.received_at) for f, m in messages)
     accepted: list[tuple[Frame, _Accepted]] = []
     for frame in frames:
         if frame.decoded is None:
             batch.dead_letter(frame, frame.reason or "UNDECODABLE", frame.message or "无法解析", frame.serial)
+    taken: set[str] = set()
     for frame, msg in messages:
-        if msg.key in seen and (msg.own_key or frame.redelivered):
+        # A key seen before (or earlier in this batch) is a duplicate when it is the device's own message id,
+        # or when the transport says it is resending; a digest of a frame may honestly come again.
+        if (msg.key not in new or msg.key in taken) and (msg.own_key or frame.redelivered):
             batch.report.duplicates += 1
             continue
-        seen.add(msg.key)
+        taken.add(msg.key)
         try:
             accepted.append((frame, batch.accept(frame, msg, devices.get(msg.serial), models)))
         except _Refused as refused:
@@ -283,7 +287,6 @@ def _process(batch: _Batch, uow: UnitOfWork, frames: Sequence[Frame]) -> None:
             continue
         batch.report.stored += 1
     uow.rule_states.save_many(states[k] for k in sorted(batch.evaluated))
-    uow.device_messages.remember((a.message.key, a.device.id, a.received_at) for _, a in accepted)
 
 
 def ingest(rt: Runtime, frames: Sequence[Frame]) -> IngestReport:

@@ -295,13 +295,12 @@ class SqlLiveness:
     def silent(self, now: datetime) -> Sequence[Silent]:
         d, dm, lv, b = m.mon_devices.c, m.mon_device_models.c, m.mon_liveness.c, m.mon_device_bindings.c
         stmt = (
-            select(d.id, d.institution_id, d.elder_id, d.doc, dm.doc.label("model_doc"), lv.last_data_at,
-                   func.max(b.start).label("bound_since"))
+            select(d.id, d.institution_id, d.elder_id, dm.doc.label("model_doc"), lv.last_data_at,
+                   b.start.label("bound_since"))
             .join(m.mon_device_models, dm.id == d.model_id)
-            .join(m.mon_device_bindings, and_(b.device_id == d.id, b.end.is_(None)))
+            .join(m.mon_device_bindings, and_(b.device_id == d.id, b.end.is_(None)))  # the one open binding
             .outerjoin(m.mon_liveness, lv.device_id == d.id)
             .where(d.elder_id.is_not(None), d.status == DeviceStatus.ACTIVE.value)
-            .group_by(d.id, d.institution_id, d.elder_id, d.doc, dm.doc, lv.last_data_at)
         )
         found = []
         for r in self.conn.execute(stmt):
@@ -318,17 +317,14 @@ class SqlMessageLog:
     def __init__(self, ctx: SqlContext) -> None:
         self.ctx, self.conn = ctx, ctx.conn
 
-    def seen(self, keys: Iterable[str]) -> set[str]:
-        wanted = sorted(set(keys))
-        if not wanted:
-            return set()
-        c = m.mon_messages.c
-        return set(self.conn.execute(select(c.key).where(c.key.in_(wanted))).scalars())
-
-    def remember(self, entries: Iterable[tuple[str, str, datetime]]) -> None:
+    def claim(self, entries: Iterable[tuple[str, str, datetime]]) -> set[str]:
         rows = {k: {"key": k, "device_id": d, "received_at": at} for k, d, at in entries}
-        if rows:  # a digest key may come again (the same words twice): the first sighting is kept
-            self.conn.execute(_insert(self.ctx, m.mon_messages).on_conflict_do_nothing(), list(rows.values()))
+        if not rows:
+            return set()
+        # One statement, keys in a fixed order: a parallel writer of the same key waits for this transaction
+        # and then finds it taken (PostgreSQL), so exactly one of them stores the message.
+        stmt = _insert(self.ctx, m.mon_messages).on_conflict_do_nothing().returning(m.mon_messages.c.key)
+        return set(self.conn.execute(stmt, [rows[k] for k in sorted(rows)]).scalars())
 
     def forget_before(self, cutoff: datetime) -> int:
         return int(self.conn.execute(delete(m.mon_messages).where(m.mon_messages.c.received_at < cutoff)).rowcount)
