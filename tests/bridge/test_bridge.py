@@ -42,7 +42,8 @@ def dead_letters(rt: Container, serials: frozenset[str] | None = None) -> list: 
 def world(rt: Container, clock: FrozenClock) -> MonitoringWorld:
     w = build_monitoring(rt)
     op = operator()
-    for serial in ("AIR-CSU-01", "CARE-SYSU-01", "ROBOT-XX-01", "GW-DEV-01"):
+    for serial in ("AIR-CSU-01", "CARE-SYSU-01", "ROBOT-XX-01", "GW-DEV-01", "TB-DEV-01", "BEH-CSU-01",
+                   "AIR-SYSU-01"):
         device = devices.register_device(rt, op, model_id=w.models["std"], serial=serial, location="客厅",
                                          institution_id=w.world.inst["A"])
         devices.bind_device(rt, op, device.id, w.elder)
@@ -73,14 +74,19 @@ def test_every_codec_through_mosquitto_into_the_database(
              json.dumps({"devId": "AIR-CSU-01", "time": ms // 1000, "data": {"pm25": 35, "co2": 620}}).encode()),
             ("vendor/sysu-care/CARE-SYSU-01/up",
              json.dumps({"sn": "CARE-SYSU-01", "timestamp": ms, "person": 1, "vital": {"br": 16, "hr": 71}}).encode()),
+            ("v1/devices/TB-DEV-01/telemetry", json.dumps({"ts": ms, "values": {"bodyTemperature": 36.7}}).encode()),
+            ("vendor/csu-behaviour/BEH-CSU-01/up",
+             json.dumps({"devId": "BEH-CSU-01", "time": ms // 1000, "event": "presence", "present": 1}).encode()),
+            ("vendor/sysu-air/AIR-SYSU-01/up",
+             json.dumps({"sn": "AIR-SYSU-01", "timestamp": ms, "PM2_5": 41, "CO2": 700}).encode()),
             ("vendor/xiaoxin-robot/ROBOT-XX-01/up",
              json.dumps({"deviceNo": "ROBOT-XX-01", "reportTime": ms,
                          "result": {"sbp": 131, "dbp": 84, "glucose": 5.6}}).encode()),
         ]
         for topic, payload in frames:
             publisher.send(topic, payload)
-        expected = {Vital.SPO2: 1, Vital.SYSTOLIC: 2, Vital.PM25: 1, Vital.RESPIRATORY_RATE: 1,
-                    Vital.BLOOD_GLUCOSE: 1}
+        expected = {Vital.SPO2: 1, Vital.SYSTOLIC: 2, Vital.PM25: 2, Vital.RESPIRATORY_RATE: 1,
+                    Vital.BLOOD_GLUCOSE: 1, Vital.BODY_TEMPERATURE: 1, Vital.PRESENCE: 2}
         assert wait_until(lambda: all(count_readings(rt, w, v) >= n for v, n in expected.items())), (
             {v: count_readings(rt, w, v) for v in expected}, dead_letters(rt))
         assert count_readings(rt, w, Vital.HEART_RATE) == 3  # gateway, band, care sensor

@@ -364,3 +364,19 @@ def test_vital_history_downsamples_into_bucket_means_m08(backend: Container, clo
         readings.vital_history(backend, w.world.principal("admin_B"), w.elder, Vital.HEART_RATE, start, end)
     with pytest.raises(ValidationFailed):
         readings.vital_history(backend, op, w.elder, Vital.HEART_RATE, end, start)
+
+
+def test_a_sim_reminder_nobody_received_is_tried_again_next_run_d06(backend: Container, clock: FrozenClock) -> None:
+    """D-06: while the SMS provider is down the reminder is not counted as given; the next run sends it."""
+    import attrs
+
+    from tests.monitoring.test_scan import FlakyNotifier
+
+    w = build_monitoring(backend, bind=False)
+    devices.add_sim(backend, w.world.principal("admin_A"), card(1, expires=date(2026, 12, 10)))
+    flaky = FlakyNotifier(backend.notifier)
+    down = attrs.evolve(backend, notifier=flaky)
+    assert devices.remind_sim_expiry(down) == 0  # refused by the provider; the run goes on without raising
+    flaky.down = False
+    assert devices.remind_sim_expiry(down) == 1
+    assert devices.remind_sim_expiry(down) == 0

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.conftest import FrozenClock, operator
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import REGIONS, FrozenClock, operator, test_settings
 from tests.monitoring.setup import BAND, MonitoringWorld, build_monitoring, feed, frame, hub_sos, std
-from yiyangkang.bootstrap import Container
+from yiyangkang.bootstrap import Container, build
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.monitoring.alarms import AlarmStatus
@@ -16,6 +19,7 @@ from yiyangkang.domain.monitoring.rules import AlarmKind, Severity
 from yiyangkang.domain.monitoring.vitals import Vital
 from yiyangkang.services.monitoring import readings
 from yiyangkang.services.monitoring.delivery import deliver_notices
+from yiyangkang.services.regions import load_regions
 
 STD = "STD-A-0001"
 
@@ -199,3 +203,32 @@ def test_identical_timeless_frames_count_twice_but_a_redelivery_once(backend: Co
     assert again.duplicates == 0 and again.stored == 1
     [alarm] = alarms(backend)
     assert alarm.alarm_kind is AlarmKind.FALL and alarm.count == 2
+
+
+_FUZZ_WORLD: list[Container] = []
+
+
+def fuzz_world() -> Container:
+    """One in-memory world for all examples (building one per example would dominate the run)."""
+    if not _FUZZ_WORLD:
+        rt = build(test_settings(), clock=FrozenClock(), in_memory=True)
+        load_regions(rt, REGIONS)
+        build_monitoring(rt)
+        _FUZZ_WORLD.append(rt)
+    return _FUZZ_WORLD[0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(topic=st.sampled_from([f"yyk/v1/dev/{STD}/up", f"watch/{BAND}/up", "radar/RADAR-A-0001/up",
+                              "vendor/guardian-hub/HUB-A-0001/up", "v1/gateway/telemetry", "nowhere"]),
+       payload=st.binary(max_size=200))
+def test_arbitrary_bytes_never_escape_and_bad_frames_are_dead_lettered(topic: str, payload: bytes) -> None:
+    """Whatever arrives, ingestion answers with a report: each frame is stored, a duplicate, or a dead letter
+    with its reason — never an exception, never lost."""
+    rt = fuzz_world()
+    with rt.uow() as uow:
+        before = uow.dead_letters.list(PageRequest(1, 1)).total
+    report = feed(rt, frame(topic, payload, rt.clock.now()))
+    assert report.stored + report.dead_letters + report.duplicates >= 1
+    with rt.uow() as uow:
+        assert uow.dead_letters.list(PageRequest(1, 1)).total == before + report.dead_letters

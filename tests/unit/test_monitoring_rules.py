@@ -590,8 +590,10 @@ class Oracle:
             j = self.satisfied(c, i, now)
             if c.duration_s == 0 or j is None:
                 continue
-            raised_by_reading = any(self.verdicts[k].severity is c.severity for k in range(j, i + 1))
-            raised_by_timer = any(k >= j and s is c.severity for k, s in self.timer_fired)
+            # a raise of this severity or a more severe one during the stretch speaks for it (severity only rises)
+            raised_by_reading = any((v := self.verdicts[k].severity) is not None and _RANK[v] >= _RANK[c.severity]
+                                    for k in range(j, i + 1))
+            raised_by_timer = any(k >= j and _RANK[s] >= _RANK[c.severity] for k, s in self.timer_fired)
             if not (raised_by_reading or raised_by_timer):
                 candidates.append(c.severity)
         if not candidates:

@@ -281,13 +281,16 @@ class RuleState:
         enough although no new data came (a band that stops sending while the heart races)."""
         if self.last_value is None or (schedule is not None and not schedule.active(now)):
             return None
-        for condition in thresholds.conditions:
+        found: Severity | None = None
+        for condition in thresholds.conditions:  # most severe first
             track = self.tracks.get(condition.severity.value)
-            if (track is not None and not track.fired and condition.duration_s > 0
-                    and condition.threshold.holds(self.last_value) and condition.satisfied(track, now)):
-                track.fired = True
-                return condition.severity
-        return None
+            if track is None or track.fired or not condition.threshold.holds(self.last_value):
+                continue
+            if found is not None:
+                track.fired = True  # the more severe alarm just raised speaks for this stretch too
+            elif condition.duration_s > 0 and condition.satisfied(track, now):
+                found, track.fired = condition.severity, True
+        return found
 
 
 def rule_applies(rule: AlarmRule, model_id: str, vital: Vital) -> bool:

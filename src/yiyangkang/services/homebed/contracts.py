@@ -38,6 +38,7 @@ from yiyangkang.services.homebed.applications import CALENDAR, contracts_in_forc
 from yiyangkang.services.homebed.applications import KIND as APPLICATION
 from yiyangkang.services.homebed.common import current_settings, events_of, load_owned, next_number, today
 from yiyangkang.services.homebed.views import ContractView
+from yiyangkang.services.notifying import send_all
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AuditEventView
 
@@ -393,18 +394,19 @@ def remind_expiring(rt: Runtime, progress: Callable[[int, int], None] | None = N
             contract = uow.contracts.lock(ident)
             if contract is not None and contract.due_for_reminder(day, lead):
                 left = (contract.terms.expiry_date - day).days
-                for account_id, phone in _recipients(uow, contract):
-                    rt.notifier.send(Notice(
-                        account_id=account_id, phone=phone, title="家庭病床签约即将到期",
-                        body=f"{mask_name(contract.elder_name)}的家床签约（{contract.number}）将于"
-                             f"{contract.terms.expiry_date:%Y年%m月%d日}到期（还有{left}天），如需继续服务请及时续约。",
-                        topic="homebed.contract_expiring", ref=contract.id,
-                    ))
-                    notices += 1
-                contract.mark_reminded(SYSTEM, now)
-                uow.contracts.save(contract)
-                uow.commit()
-                reminded += 1
+                people = _recipients(uow, contract)
+                sent, _ = send_all(rt.notifier, (Notice(
+                    account_id=account_id, phone=phone, title="家庭病床签约即将到期",
+                    body=f"{mask_name(contract.elder_name)}的家床签约（{contract.number}）将于"
+                         f"{contract.terms.expiry_date:%Y年%m月%d日}到期（还有{left}天），如需继续服务请及时续约。",
+                    topic="homebed.contract_expiring", ref=contract.id,
+                ) for account_id, phone in people))
+                notices += sent
+                if sent or not people:  # nobody reached: left for the next run
+                    contract.mark_reminded(SYSTEM, now)
+                    uow.contracts.save(contract)
+                    uow.commit()
+                    reminded += 1
         if progress:
             progress(n, len(due))
     return ReminderReport(reminded, notices)

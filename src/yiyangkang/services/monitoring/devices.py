@@ -22,6 +22,7 @@ from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import authorize, institution_of, load_elder, owner_target, require, visibility
 from yiyangkang.services.homebed.common import events_of, load_owned, today
 from yiyangkang.services.monitoring.views import DeviceModelView, DeviceView, SimCardView
+from yiyangkang.services.notifying import send_all
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AuditEventView
 
@@ -257,12 +258,13 @@ def remind_sim_expiry(rt: Runtime, lead_days: int = SIM_REMINDER_DAYS) -> int:
                 continue
             admins = uow.accounts.list(Visibility(institution_id=sim.institution_id), PageRequest(1, 100),
                                        role=Role.INSTITUTION_ADMIN).items
-            for account in admins:
-                rt.notifier.send(Notice(
-                    account_id=account.id, phone=account.phone, title="4G通信卡即将到期",
-                    body=f"通信卡 {sim.iccid} 的套餐将于 {sim.expires_on.isoformat()} 到期，请及时续费。",
-                    topic="monitoring.sim_expiring", ref=sim.id))
-                sent += 1
+            delivered, _ = send_all(rt.notifier, (Notice(
+                account_id=account.id, phone=account.phone, title="4G通信卡即将到期",
+                body=f"通信卡 {sim.iccid} 的套餐将于 {sim.expires_on.isoformat()} 到期，请及时续费。",
+                topic="monitoring.sim_expiring", ref=sim.id) for account in admins))
+            sent += delivered
+            if admins and not delivered:  # nobody reached: try again on the next run
+                continue
             sim.change({"reminded_for": sim.expires_on}, Actor.system("reminders"), now, name="reminded")
             uow.sim_cards.save(sim)
         uow.commit()
