@@ -8,7 +8,8 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REGIONS, FrozenClock, operator, test_settings
+from tests.conftest import REGIONS, FrozenClock, operator
+from tests.conftest import test_settings as make_settings
 from tests.monitoring.setup import BAND, MonitoringWorld, build_monitoring, feed, frame, hub_sos, std
 from yiyangkang.bootstrap import Container, build
 from yiyangkang.domain.identity.policy import Visibility
@@ -211,7 +212,7 @@ _FUZZ_WORLD: list[Container] = []
 def fuzz_world() -> Container:
     """One in-memory world for all examples (building one per example would dominate the run)."""
     if not _FUZZ_WORLD:
-        rt = build(test_settings(), clock=FrozenClock(), in_memory=True)
+        rt = build(make_settings(), clock=FrozenClock(), in_memory=True)
         load_regions(rt, REGIONS)
         build_monitoring(rt)
         _FUZZ_WORLD.append(rt)
