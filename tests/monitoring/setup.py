@@ -8,9 +8,13 @@ from datetime import datetime
 
 from attrs import define
 
-from tests.conftest import operator
+from tests.conftest import FrozenClock, operator
 from tests.world import World, build_world, phone
+from yiyangkang.adapters.notify.sandbox import SandboxNotifier
 from yiyangkang.bootstrap import Container, codec_of, decode_topic, encode_standard
+from yiyangkang.domain.identity.policy import Visibility
+from yiyangkang.domain.kernel.paging import PageRequest
+from yiyangkang.domain.monitoring.alarms import Alarm
 from yiyangkang.domain.monitoring.messages import (
     DeviceMessage,
     FrameRejected,
@@ -19,7 +23,9 @@ from yiyangkang.domain.monitoring.messages import (
     SignalKind,
     SignalSource,
 )
+from yiyangkang.domain.monitoring.records import DeadLetter
 from yiyangkang.domain.monitoring.vitals import Vital
+from yiyangkang.ports.homebed import Notice
 from yiyangkang.services import elders, staff
 from yiyangkang.services.elders import ElderForm
 from yiyangkang.services.monitoring import devices, rules
@@ -117,3 +123,29 @@ def hub_sos(at: datetime, trigger: str = "cord", serial: str = HUB) -> tuple[str
     """The guardian hub's pull cord (拉绳), as its vendor JSON says it."""
     body = {"imei": serial, "time": int(at.timestamp()), "msgType": "alarm", "trigger": trigger}
     return f"vendor/guardian-hub/{serial}/up", json.dumps(body).encode()
+
+
+def ready(rt: Container, clock: FrozenClock) -> MonitoringWorld:
+    """The world, an hour after the devices were bound (so buffered readings have an owner)."""
+    world = build_monitoring(rt)
+    clock.advance(hours=1)
+    return world
+
+
+def outbox(rt: Container) -> list[Notice]:
+    """What the sandbox notifier has 'sent' so far (its list, growing as notices go out)."""
+    notifier = rt.notifier
+    assert isinstance(notifier, SandboxNotifier)
+    sent: list[Notice] = notifier.sent
+    return sent
+
+
+def all_alarms(rt: Container) -> list[Alarm]:
+    """Every alarm, newest first."""
+    with rt.uow() as uow:
+        return list(uow.alarms.list(Visibility(everything=True), PageRequest(1, 100)).items)
+
+
+def dead_letters(rt: Container) -> list[DeadLetter]:
+    with rt.uow() as uow:
+        return list(uow.dead_letters.list(PageRequest(1, 100)).items)

@@ -9,17 +9,24 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from tests.conftest import FrozenClock, operator
-from tests.monitoring.setup import BAND, MonitoringWorld, build_monitoring, feed, frame, hub_sos, std
-from yiyangkang.adapters.notify.sandbox import SandboxNotifier
+from tests.monitoring.setup import (
+    BAND,
+    all_alarms,
+    build_monitoring,
+    feed,
+    frame,
+    hub_sos,
+    outbox,
+    ready,
+    std,
+)
 from yiyangkang.bootstrap import Container
-from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.monitoring.alarms import Alarm, AlarmStatus
 from yiyangkang.domain.monitoring.records import Reading
 from yiyangkang.domain.monitoring.rules import AlarmKind
 from yiyangkang.domain.monitoring.vitals import Vital
-from yiyangkang.ports.homebed import Notice
 from yiyangkang.services.monitoring import devices, readings, rules
 from yiyangkang.services.monitoring.devices import SimInput
 from yiyangkang.services.monitoring.rules import ConditionInput, RuleInput, ThresholdsInput
@@ -28,27 +35,11 @@ ALL = PageRequest(1, 100)
 STD = "STD-A-0001"
 
 
-def outbox(rt: Container) -> list[Notice]:
-    """What the sandbox notifier has 'sent' so far (its list, growing as notices go out)."""
-    notifier = rt.notifier
-    assert isinstance(notifier, SandboxNotifier)
-    sent: list[Notice] = notifier.sent
-    return sent
-
-
-def ready(rt: Container, clock: FrozenClock) -> MonitoringWorld:
-    world = build_monitoring(rt)
-    clock.advance(hours=1)
-    return world
 
 
 def codes(err: pytest.ExceptionInfo[ValidationFailed]) -> set[tuple[str, str]]:
     return {(e.field, e.code) for e in err.value.errors}
 
-
-def all_alarms(rt: Container) -> list[Alarm]:
-    with rt.uow() as uow:
-        return list(uow.alarms.list(Visibility(everything=True), ALL).items)
 
 
 # --- devices (D-01) --------------------------------------------------------------------------------

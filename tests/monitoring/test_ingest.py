@@ -10,9 +10,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import REGIONS, FrozenClock, operator
 from tests.conftest import test_settings as make_settings
-from tests.monitoring.setup import BAND, MonitoringWorld, build_monitoring, feed, frame, hub_sos, std
+from tests.monitoring.setup import BAND, all_alarms, build_monitoring, dead_letters, feed, frame, hub_sos, ready, std
 from yiyangkang.bootstrap import Container, build
-from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.monitoring.alarms import AlarmStatus
 from yiyangkang.domain.monitoring.messages import SignalKind, SignalSource
@@ -25,26 +24,12 @@ from yiyangkang.services.regions import load_regions
 STD = "STD-A-0001"
 
 
-def setup(rt: Container, clock: FrozenClock) -> MonitoringWorld:
-    """The world, an hour after the devices were bound (so buffered readings have an owner)."""
-    world = build_monitoring(rt)
-    clock.advance(hours=1)
-    return world
 
-
-def alarms(rt: Container) -> list:  # type: ignore[type-arg]
-    with rt.uow() as uow:
-        return list(uow.alarms.list(Visibility(everything=True), PageRequest(1, 100)).items)
-
-
-def dead(rt: Container) -> list:  # type: ignore[type-arg]
-    with rt.uow() as uow:
-        return list(uow.dead_letters.list(PageRequest(1, 100)).items)
 
 
 def test_standard_telemetry_becomes_coded_readings_m08(backend: Container, clock: FrozenClock) -> None:
     """M-08: values arrive under LOINC codes and UCUM units; "latest" is the newest device time."""
-    w = setup(backend, clock)
+    w = ready(backend, clock)
     now = clock.now()
     early, late = now - timedelta(minutes=10), now - timedelta(minutes=2)
     report = feed(backend, frame(*std(STD, "m2", now, values={Vital.HEART_RATE: 72}, ), now))
@@ -62,7 +47,7 @@ def test_standard_telemetry_becomes_coded_readings_m08(backend: Container, clock
 
 
 def test_future_timestamps_are_clamped_to_arrival(backend: Container, clock: FrozenClock) -> None:
-    setup(backend, clock)
+    ready(backend, clock)
     now = clock.now()
     feed(backend, frame(*std(STD, "f1", now + timedelta(hours=3), values={Vital.HEART_RATE: 70}), now))
     with backend.uow() as uow:
@@ -72,7 +57,7 @@ def test_future_timestamps_are_clamped_to_arrival(backend: Container, clock: Fro
 
 
 def test_the_same_frame_twice_is_stored_once(backend: Container, clock: FrozenClock) -> None:
-    setup(backend, clock)
+    ready(backend, clock)
     now = clock.now()
     f = frame(*std(STD, "dup", now, values={Vital.HEART_RATE: 70}), now)
     first, second = feed(backend, f), feed(backend, f)
@@ -84,11 +69,11 @@ def test_pull_cord_sos_raises_one_alarm_and_tells_family_doctor_duty_m12(backend
                                                                         clock: FrozenClock) -> None:
     """D-05, M-12: the hub's pull cord opens one critical SOS alarm; family, doctor and duty staff are told once
     each; a second pull while it is open counts on the same alarm."""
-    setup(backend, clock)
+    ready(backend, clock)
     now = clock.now()
     report = feed(backend, frame(*hub_sos(now), now))
     assert len(report.alarms) == 1
-    [alarm] = alarms(backend)
+    [alarm] = all_alarms(backend)
     assert (alarm.alarm_kind, alarm.severity, alarm.source, alarm.count) == (AlarmKind.SOS, Severity.CRITICAL,
                                                                              SignalSource.PULL_CORD.value, 1)
     sent_before = len(backend.notifier.sent)  # type: ignore[attr-defined]
@@ -100,12 +85,12 @@ def test_pull_cord_sos_raises_one_alarm_and_tells_family_doctor_duty_m12(backend
     clock.advance(seconds=30)
     again = feed(backend, frame(*hub_sos(clock.now(), trigger="voice"), clock.now()))
     assert again.alarms == [] and again.notices == []
-    [alarm] = alarms(backend)
+    [alarm] = all_alarms(backend)
     assert alarm.count == 2 and alarm.status is AlarmStatus.OPEN
 
 
 def test_refused_frames_go_to_the_dead_letter_store_with_reason(backend: Container, clock: FrozenClock) -> None:
-    setup(backend, clock)
+    ready(backend, clock)
     now = clock.now()
     report = feed(
         backend,
@@ -116,7 +101,7 @@ def test_refused_frames_go_to_the_dead_letter_store_with_reason(backend: Contain
         frame(*std(STD, "x3", now, values={Vital.HEART_RATE: 71}), now),  # the good one still gets in
     )
     assert report.stored == 1 and report.dead_letters == 4
-    reasons = sorted(d.reason for d in dead(backend))
+    reasons = sorted(d.reason for d in dead_letters(backend))
     assert reasons == sorted(["UNKNOWN_DEVICE", "IMPLAUSIBLE_VALUE", "BAD_JSON", "UNKNOWN_TOPIC"])
 
 
@@ -124,14 +109,14 @@ def test_unbound_device_frames_are_refused_and_history_keeps_owner(backend: Cont
     """D-01: readings belong to whoever had the device at the time; after unbinding, frames are refused."""
     from yiyangkang.services.monitoring import devices
 
-    w = setup(backend, clock)
+    w = ready(backend, clock)
     start = clock.now()
     feed(backend, frame(*std(STD, "b1", start, values={Vital.HEART_RATE: 70}), start))
     clock.advance(minutes=5)
     devices.unbind_device(backend, operator(), w.devices[STD], "归还")
     clock.advance(minutes=1)
     report = feed(backend, frame(*std(STD, "b2", clock.now(), values={Vital.HEART_RATE: 71}), clock.now()))
-    assert report.dead_letters == 1 and dead(backend)[0].reason == "UNBOUND_DEVICE"
+    assert report.dead_letters == 1 and dead_letters(backend)[0].reason == "UNBOUND_DEVICE"
     # a buffered reading from while it was bound still lands with the elder who had it then
     late = feed(backend, frame(*std(STD, "b0", start + timedelta(minutes=1), values={Vital.SPO2: 96}), clock.now()))
     assert late.stored == 1
@@ -140,7 +125,7 @@ def test_unbound_device_frames_are_refused_and_history_keeps_owner(backend: Cont
 def test_heart_rate_duration_rule_with_hysteresis_hb13(backend: Container, clock: FrozenClock) -> None:
     """HB-13/D-03: "> 120 for 5 min" raises major, "> 150" raises critical (severity only rises), "< 110" clears;
     between 110 and 120 nothing changes."""
-    setup(backend, clock)
+    ready(backend, clock)
     t0 = clock.now()
 
     def hr(minute: int, value: float) -> None:
@@ -149,35 +134,35 @@ def test_heart_rate_duration_rule_with_hysteresis_hb13(backend: Container, clock
 
     hr(0, 125)
     hr(3, 130)
-    assert alarms(backend) == []
+    assert all_alarms(backend) == []
     hr(5, 128)
-    [alarm] = alarms(backend)
+    [alarm] = all_alarms(backend)
     assert (alarm.alarm_kind, alarm.severity, alarm.subject) == (AlarmKind.VITAL, Severity.MAJOR, "heart_rate")
     hr(6, 160)
     hr(7, 125)
-    [alarm] = alarms(backend)
+    [alarm] = all_alarms(backend)
     assert alarm.severity is Severity.CRITICAL and alarm.count == 3
     hr(8, 115)  # inside the hysteresis band
-    assert alarms(backend)[0].status is AlarmStatus.OPEN
+    assert all_alarms(backend)[0].status is AlarmStatus.OPEN
     hr(9, 100)
-    [alarm] = alarms(backend)
+    [alarm] = all_alarms(backend)
     assert alarm.status is AlarmStatus.CLOSED and alarm.close_reason is not None
     hr(10, 155)  # a fresh alarm after a clear
-    assert [a.status for a in alarms(backend)] == [AlarmStatus.OPEN, AlarmStatus.CLOSED]
+    assert [a.status for a in all_alarms(backend)] == [AlarmStatus.OPEN, AlarmStatus.CLOSED]
 
 
 def test_sos_never_recovers_by_itself(backend: Container, clock: FrozenClock) -> None:
-    setup(backend, clock)
+    ready(backend, clock)
     now = clock.now()
     feed(backend, frame(*std(STD, "s1", now, signal=SignalKind.SOS, source=SignalSource.BAND_KEY), now))
     feed(backend, frame(*std(STD, "s2", now, values={Vital.HEART_RATE: 70}), now))
-    [alarm] = alarms(backend)
+    [alarm] = all_alarms(backend)
     assert alarm.alarm_kind is AlarmKind.SOS and alarm.status is AlarmStatus.OPEN
 
 
 def test_band_watch_frames_d04(backend: Container, clock: FrozenClock) -> None:
     """D-04: the 4G band's text protocol: blood pressure and heart rate, and an AL frame with the SOS bit."""
-    w = setup(backend, clock)
+    w = ready(backend, clock)
     now = clock.now()
     content = "BPHRT,135,85,76"
     bp = f"[3G*{BAND}*{len(content):04X}*{content}]".encode()
@@ -194,7 +179,7 @@ def test_identical_timeless_frames_count_twice_but_a_redelivery_once(backend: Co
 
     from tests.monitoring.setup import RADAR
 
-    setup(backend, clock)
+    ready(backend, clock)
     fall = bytes.fromhex("53 59 83 01 00 01 01 32 54 43")
     first = frame(f"radar/{RADAR}/up", fall, clock.now())
     feed(backend, first)
@@ -202,7 +187,7 @@ def test_identical_timeless_frames_count_twice_but_a_redelivery_once(backend: Co
     clock.advance(minutes=1)
     again = feed(backend, frame(f"radar/{RADAR}/up", fall, clock.now()))
     assert again.duplicates == 0 and again.stored == 1
-    [alarm] = alarms(backend)
+    [alarm] = all_alarms(backend)
     assert alarm.alarm_kind is AlarmKind.FALL and alarm.count == 2
 
 

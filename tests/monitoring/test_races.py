@@ -13,17 +13,24 @@ from typing import TypeVar
 import pytest
 
 from tests.conftest import FrozenClock
-from tests.monitoring.setup import BAND, RADAR, MonitoringWorld, build_monitoring, frame, hub_sos, std
-from yiyangkang.adapters.notify.sandbox import SandboxNotifier
+from tests.monitoring.setup import (
+    BAND,
+    RADAR,
+    MonitoringWorld,
+    all_alarms,
+    build_monitoring,
+    frame,
+    hub_sos,
+    outbox,
+    std,
+)
 from yiyangkang.bootstrap import Container
-from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.paging import PageRequest
-from yiyangkang.domain.monitoring.alarms import Alarm, AlarmStatus, CloseReason
+from yiyangkang.domain.monitoring.alarms import AlarmStatus, CloseReason
 from yiyangkang.domain.monitoring.messages import SignalKind, SignalSource
 from yiyangkang.domain.monitoring.notices import NoticeStatus
 from yiyangkang.domain.monitoring.rules import AlarmKind, Severity
 from yiyangkang.domain.monitoring.vitals import Vital
-from yiyangkang.ports.homebed import Notice
 from yiyangkang.services.monitoring.alarms import acknowledge_alarm, close_alarm
 from yiyangkang.services.monitoring.delivery import deliver_notices
 from yiyangkang.services.monitoring.ingest import Frame, IngestReport, ingest
@@ -31,13 +38,6 @@ from yiyangkang.services.monitoring.ingest import Frame, IngestReport, ingest
 T = TypeVar("T")
 STD = "STD-A-0001"
 
-
-def outbox(rt: Container) -> list[Notice]:
-    """What the sandbox notifier has 'sent' so far (its list, growing as notices go out)."""
-    notifier = rt.notifier
-    assert isinstance(notifier, SandboxNotifier)
-    sent: list[Notice] = notifier.sent
-    return sent
 
 
 def race(n: int, act: Callable[[int], T]) -> list[T | BaseException]:
@@ -61,10 +61,6 @@ def w(sql_backend: Container, clock: FrozenClock) -> MonitoringWorld:
     clock.advance(hours=1)
     return world
 
-
-def alarms(rt: Container) -> list[Alarm]:
-    with rt.uow() as uow:
-        return list(uow.alarms.list(Visibility(everything=True), PageRequest(1, 100)).items)
 
 
 def dead_letters(rt: Container) -> list[str]:
@@ -103,7 +99,7 @@ def test_parallel_sos_from_two_devices_open_one_alarm_d02(w: MonitoringWorld, cl
         reports = [r for r in results if isinstance(r, IngestReport)]
         assert sum(r.stored for r in reports) == 8 and sum(r.dead_letters for r in reports) == 0
         opened = [a for r in reports for a in r.alarms]
-        open_sos = [a for a in alarms(w.rt) if a.alarm_kind is AlarmKind.SOS and a.is_open]
+        open_sos = [a for a in all_alarms(w.rt) if a.alarm_kind is AlarmKind.SOS and a.is_open]
         assert len(open_sos) == 1, f"round {round_}: {len(open_sos)} open SOS alarms"
         [sos] = open_sos
         assert opened == [sos.id]
@@ -115,7 +111,7 @@ def test_parallel_sos_from_two_devices_open_one_alarm_d02(w: MonitoringWorld, cl
         acknowledge_alarm(w.rt, admin, sos.id)
         close_alarm(w.rt, admin, sos.id, CloseReason.HANDLED, "已上门查看")
         clock.advance(minutes=1)
-    assert len([a for a in alarms(w.rt) if a.alarm_kind is AlarmKind.SOS]) == 3
+    assert len([a for a in all_alarms(w.rt) if a.alarm_kind is AlarmKind.SOS]) == 3
 
 
 
@@ -152,7 +148,7 @@ def test_parallel_deliveries_send_each_notice_once_m12(w: MonitoringWorld, clock
         frame(*std(RADAR, "fall", now, signal=SignalKind.FALL, source=SignalSource.RADAR), now),  # fall
         frame(*std(STD, "hr", now, values={Vital.HEART_RATE: 165}), now),  # critical heart rate
     ])
-    raised = alarms(w.rt)
+    raised = all_alarms(w.rt)
     assert {a.alarm_kind for a in raised} == {AlarmKind.SOS, AlarmKind.FALL, AlarmKind.VITAL}
     with w.rt.uow() as uow:
         queued = {n.id: n for a in raised for n in uow.alarm_notices.for_alarm(a.id)}

@@ -14,11 +14,20 @@ import pytest
 
 from tests.conftest import FrozenClock, operator
 from tests.conftest import test_settings as settings_for
-from tests.monitoring.setup import BAND, HUB, RADAR, MonitoringWorld, build_monitoring, feed, frame, hub_sos, std
-from yiyangkang.adapters.notify.sandbox import SandboxNotifier
+from tests.monitoring.setup import (
+    BAND,
+    HUB,
+    RADAR,
+    all_alarms,
+    build_monitoring,
+    feed,
+    frame,
+    hub_sos,
+    outbox,
+    ready,
+    std,
+)
 from yiyangkang.bootstrap import Container, build
-from yiyangkang.domain.identity.policy import Visibility
-from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.kernel.timekeeping import SHANGHAI
 from yiyangkang.domain.monitoring.alarms import Alarm, AlarmStatus, CloseReason
 from yiyangkang.domain.monitoring.messages import SignalKind, SignalSource
@@ -42,24 +51,7 @@ def scan_bug_on_postgres(request: pytest.FixtureRequest, backend: Container) -> 
     # fixture so the tests that run the scan stay marked as such.
 
 
-def outbox(rt: Container) -> list[Notice]:
-    """What the sandbox notifier has 'sent' so far (its list, growing as notices go out)."""
-    notifier = rt.notifier
-    assert isinstance(notifier, SandboxNotifier)
-    sent: list[Notice] = notifier.sent
-    return sent
 
-
-def ready(rt: Container, clock: FrozenClock) -> MonitoringWorld:
-    """The world, an hour after the devices were bound (so buffered readings have an owner)."""
-    world = build_monitoring(rt)
-    clock.advance(hours=1)
-    return world
-
-
-def all_alarms(rt: Container) -> list[Alarm]:
-    with rt.uow() as uow:
-        return list(uow.alarms.list(Visibility(everything=True), PageRequest(1, 100)).items)
 
 
 def of_kind(rt: Container, kind: AlarmKind) -> list[Alarm]:
