@@ -1,13 +1,13 @@
-"""Benchmarks (`make bench`): `python -m bench [import|settlement] [options]`; with no name, both run
+"""Benchmarks (`make bench`): `python -m bench [import|settlement|bridge] [options]`; with no name, all run
 with their defaults. Each prints its figures next to a baseline measured in the same run."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import elder_import, settlement
+from bench import bridge, elder_import, settlement
 
-BENCHMARKS = {"import": elder_import.main, "settlement": settlement.main}
+BENCHMARKS = {"import": elder_import.main, "settlement": settlement.main, "bridge": bridge.main}
 
 
 def main(argv: list[str]) -> int:
