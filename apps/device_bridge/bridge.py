@@ -10,7 +10,9 @@ Why it is shaped like this:
   the broker instead of memory); workers own a shard of devices each, so one device's messages are handled
   in arrival order, and write them in batches (one transaction per batch);
 - a bad frame never stops the bridge: codecs reject to the dead-letter store, and ingestion splits a failing
-  batch to isolate the poisoned frame.
+  batch to isolate the poisoned frame;
+- notices (family, doctor, duty staff) go out from a thread of their own, so a slow SMS provider never holds
+  up the next batch of readings or the next SOS.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class Bridge:
         self.queues: list[queue.Queue[Inbound]] = [queue.Queue(QUEUE_SIZE) for _ in range(workers or s.bridge_workers)]
         self.stopping = threading.Event()
         self.connected = threading.Event()
+        self.notices_waiting = threading.Event()
         self.threads: list[threading.Thread] = []
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
                                   protocol=mqtt.MQTTv5, manual_ack=True)
@@ -138,8 +141,12 @@ class Bridge:
     def _work(self, q: queue.Queue[Inbound]) -> None:
         while not self.stopping.is_set():
             items = self._next_batch(q)
-            if items:
+            if not items:
+                continue
+            try:
                 self._handle(items)
+            except Exception:  # a dead worker would stall its shard and then the network thread: never die
+                log.exception("a batch of %d messages could not be finished; they stay unacknowledged", len(items))
 
     def _handle(self, items: list[Inbound]) -> None:
         frames = [self._frame(i) for i in items]
@@ -165,7 +172,7 @@ class Bridge:
         for item in items:
             self.client.ack(item.mid, item.qos)
         if report.notices:
-            self._deliver()
+            self.notices_waiting.set()  # told by the delivery thread, so this shard moves on at once
         if self.on_batch is not None:
             self.on_batch(report)
 
@@ -185,13 +192,19 @@ class Bridge:
         except Exception:  # the scan retries what is still queued
             log.exception("notice delivery failed")
 
+    def _tell(self) -> None:
+        while not self.stopping.is_set():
+            if self.notices_waiting.wait(1.0):
+                self.notices_waiting.clear()
+                self._deliver()
+
     def _scan(self) -> None:
         while not self.stopping.wait(self.scan_seconds):
             try:
                 monitoring_scan(self.rt)
             except Exception:
                 log.exception("monitoring scan failed; next round in %s s", self.scan_seconds)
-            self._deliver()
+            self.notices_waiting.set()
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -201,6 +214,7 @@ class Bridge:
                             clean_start=False, properties=props)
         for q in self.queues:
             self.threads.append(threading.Thread(target=self._work, args=(q,), name="yyk-bridge-worker", daemon=True))
+        self.threads.append(threading.Thread(target=self._tell, name="yyk-bridge-notices", daemon=True))
         if self.scan_seconds > 0:
             self.threads.append(threading.Thread(target=self._scan, name="yyk-bridge-scan", daemon=True))
         for thread in self.threads:

@@ -132,8 +132,8 @@ class Silent:
 
 
 class DeviceLivenessStore(Protocol):
-    def touch(self, device_id: str, *, data_at: datetime | None, seen_at: datetime, battery: float | None) -> None:
-        """Move the device's last data / last contact forward (never back)."""
+    def touch_many(self, updates: Sequence[Liveness]) -> None:
+        """Move each device's last data / last contact forward (never back); None leaves a field as it is."""
         ...
 
     def get_many(self, device_ids: Iterable[str]) -> dict[str, Liveness]: ...
@@ -163,6 +163,10 @@ class DeadLetterStore(Protocol):
 class AlarmRepository(Repository[Alarm], Protocol):
     def open_for(self, open_key: str) -> Alarm | None:
         """The open alarm of this elder, kind and subject, locked for the unit of work."""
+        ...
+
+    def open_for_elders(self, elder_ids: Iterable[str]) -> Sequence[Alarm]:
+        """The open alarms of these elders (unlocked: a save still checks their version)."""
         ...
 
     def add_open(self, alarm: Alarm) -> bool:

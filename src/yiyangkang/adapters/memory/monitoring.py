@@ -193,12 +193,13 @@ class MemoryLiveness(_Rows[Liveness]):
         self.devices: dict[str, Device] = store.table("mon_devices")
         self.models: dict[str, DeviceModel] = store.table("mon_device_models")
 
-    def touch(self, device_id: str, *, data_at: datetime | None, seen_at: datetime, battery: float | None) -> None:
-        old = self.rows.get(device_id)
-        self._put(device_id, Liveness(
-            device_id, _later(old.last_data_at if old else None, data_at),
-            _later(old.last_seen_at if old else None, seen_at), battery if battery is not None else (
-                old.battery if old else None)))
+    def touch_many(self, updates: Sequence[Liveness]) -> None:
+        for u in updates:
+            old = self.rows.get(u.device_id)
+            self._put(u.device_id, Liveness(
+                u.device_id, _later(old.last_data_at if old else None, u.last_data_at),
+                _later(old.last_seen_at if old else None, u.last_seen_at),
+                u.battery if u.battery is not None else (old.battery if old else None)))
 
     def get_many(self, device_ids: Iterable[str]) -> dict[str, Liveness]:
         return {d: self.rows[d] for d in set(device_ids) if d in self.rows}
@@ -262,6 +263,10 @@ class MemoryAlarms(_Owned[Alarm]):
 
     def open_for(self, open_key: str) -> Alarm | None:
         return next((self.get(a.id) for a in self._all() if a.is_open and a.open_key == open_key), None)
+
+    def open_for_elders(self, elder_ids: Iterable[str]) -> Sequence[Alarm]:
+        wanted = set(elder_ids)
+        return [a for a in self._all() if a.is_open and a.elder_id in wanted]
 
     def add_open(self, alarm: Alarm) -> bool:
         others = [*self.rows.values(), *(o for i, o in self.committed.items() if i not in self.changes)]

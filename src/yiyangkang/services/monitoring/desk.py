@@ -20,18 +20,35 @@ from yiyangkang.services.numbering import next_number
 class AlarmDesk:
     def __init__(self, uow: UnitOfWork, ids: IdGenerator, now: datetime) -> None:
         self.uow, self.ids, self.now = uow, ids, now
-        self._open: dict[str, Alarm] = {}
+        self._open: dict[str, Alarm | None] = {}  # None: known to have no open alarm
+        self._known: set[str] = set()  # elders whose open alarms are all in `_open`
+        self._locked: set[str] = set()  # keys read FOR UPDATE in this unit of work
         self._dirty: set[str] = set()
         self._where: dict[str, str] = {}
         self.raised: list[Alarm] = []
         self.notices: list[AlarmNotice] = []
 
+    def prefetch(self, elder_ids: set[str]) -> None:
+        """Load the open alarms of these elders at once, so that a batch of readings asks the database once
+        rather than once per reading whether there is an alarm to repeat or clear."""
+        wanted = elder_ids - self._known
+        for alarm in self.uow.alarms.open_for_elders(wanted):
+            self._open.setdefault(alarm.open_key, alarm)
+        self._known |= wanted
+
     def _find(self, key: str) -> Alarm | None:
         if key not in self._open:
-            found = self.uow.alarms.open_for(key)
-            if found is None:
+            if key.split("|", 1)[0] in self._known:
                 return None
-            self._open[key] = found
+            self._open[key] = self.uow.alarms.open_for(key)
+        return self._open[key]
+
+    def _for_update(self, key: str) -> Alarm | None:
+        """The open alarm of `key`, read again under its row lock before we change it: a prefetched copy may
+        be stale when another worker repeats the same alarm right now."""
+        if key not in self._locked:
+            self._open[key] = self.uow.alarms.open_for(key)
+            self._locked.add(key)
         return self._open[key]
 
     def raise_alarm(
@@ -42,7 +59,9 @@ class AlarmDesk:
         """Open a new alarm, or count a repeat of the open one (telling people again only if it got worse)."""
         key = open_key(elder_id, kind, subject)
         alarm = self._find(key)
-        if alarm is None:
+        if alarm is not None and alarm.is_open:
+            alarm = self._for_update(key)
+        if alarm is None or not alarm.is_open:
             alarm = Alarm(
                 id=self.ids.new_id(), number=next_number(self.uow, NumberKind.ALARM, self.now),
                 institution_id=institution_id, elder_id=elder_id, alarm_kind=kind, subject=subject,
@@ -50,12 +69,14 @@ class AlarmDesk:
                 first_at=at, last_at=at, created_at=self.now,
             )
             alarm.record_created(actor or Actor.system("devices"), self.now)
-            if self.uow.alarms.add_open(alarm):
+            if self.uow.alarms.add_open(alarm):  # a new open alarm: nobody else's race to lose
                 self._open[key] = alarm
+                self._locked.add(key)
                 self.raised.append(alarm)
                 self._tell(alarm, where)
                 return alarm
-            alarm = self._find(key)  # someone opened it a moment ago: theirs is the one
+            self._locked.discard(key)
+            alarm = self._for_update(key)  # someone opened it a moment ago: theirs is the one
             if alarm is None:  # closed again meanwhile; vanishingly rare, and the next reading opens anew
                 raise RuntimeError(f"open alarm {key} vanished while being raised")
         if alarm.repeat(severity, at, detail=detail, value=value):
@@ -72,10 +93,14 @@ class AlarmDesk:
         if alarm is None or (rule_id is not None and alarm.rule_id != rule_id) or (
                 device_id is not None and alarm.device_id != device_id):
             return None
-        if alarm.recover(at, detail):
-            self._dirty.add(key)
-            return alarm
-        return None
+        alarm = self._for_update(key)
+        if alarm is None or not alarm.recover(at, detail):
+            return None
+        # written now, so that a new alarm of the same key later in this batch does not meet it as "open"
+        self.uow.alarms.save(alarm)
+        self._dirty.discard(key)
+        self._open[key] = None
+        return alarm
 
     def escalate(self, alarm: Alarm, where: str) -> None:
         alarm.escalate(self.now)
@@ -88,7 +113,9 @@ class AlarmDesk:
     def flush(self) -> list[str]:
         """Write repeated and recovered alarms and the queued notices; the ids of the notices to deliver."""
         for key in sorted(self._dirty):
-            self.uow.alarms.save(self._open[key])
+            alarm = self._open[key]
+            assert alarm is not None
+            self.uow.alarms.save(alarm)
         self._dirty.clear()
         self.uow.alarm_notices.add_many(self.notices)
         queued = [n.id for n in self.notices]

@@ -37,6 +37,7 @@ from yiyangkang.domain.monitoring.rules import (
     rule_applies,
 )
 from yiyangkang.domain.monitoring.vitals import VITALS, Vital, implausible
+from yiyangkang.ports.monitoring import Liveness
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import authorize, owner_target, require
 from yiyangkang.services.monitoring.delivery import deliver_notices
@@ -109,6 +110,8 @@ class _Batch:
         self.report = IngestReport()
         self.stored_files: list[str] = []
         self.evaluated: set[tuple[str, str]] = set()
+        self.readings: list[Reading] = []  # written once per batch
+        self.liveness: dict[str, Liveness] = {}
 
     # -- refusing ---------------------------------------------------------------------------------
     def dead_letter(self, frame: Frame, reason: str, message: str, serial: str | None) -> None:
@@ -152,14 +155,14 @@ class _Batch:
     def store(self, item: _Accepted, rules: dict[Vital, list[AlarmRule]], states: dict[tuple[str, str], RuleState],
               overrides: dict[tuple[str, str], RuleOverride]) -> None:
         device, model = item.device, item.model
-        self.uow.readings.add_many(item.readings)
+        self.readings.extend(item.readings)
         self.report.readings += len(item.readings)
         # A heartbeat proves a device alive only where it is all the device sends (a hub between calls).
         carries_data = (model.heartbeat_is_data or not item.message.keepalive) and bool(
             item.readings or item.signals or item.message.checkup or model.heartbeat_is_data)
         battery = next((r.value for r in reversed(item.readings) if r.vital is Vital.BATTERY), None)
         data_at = max((r.at for r in item.readings), default=item.received_at) if carries_data else None
-        self.uow.device_liveness.touch(device.id, data_at=data_at, seen_at=item.received_at, battery=battery)
+        self._touch(Liveness(device.id, data_at, item.received_at, battery))
         if carries_data and device.elder_id:
             back = open_key(device.elder_id, AlarmKind.OFFLINE, device.id)
             self.desk.recover(back, item.received_at, "设备恢复上报数据")
@@ -174,6 +177,19 @@ class _Batch:
                 source=signal.source.value, detail=detail, where=device.location)
         if item.message.checkup is not None:
             self._checkup(item)
+
+    def _touch(self, update: Liveness) -> None:
+        known = self.liveness.get(update.device_id)
+        if known is not None:
+            update = Liveness(update.device_id, _later(known.last_data_at, update.last_data_at),
+                              _later(known.last_seen_at, update.last_seen_at),
+                              update.battery if update.battery is not None else known.battery)
+        self.liveness[update.device_id] = update
+
+    def flush(self) -> None:
+        self.uow.readings.add_many(self.readings)
+        self.uow.device_liveness.touch_many(list(self.liveness.values()))
+        self.readings, self.liveness = [], {}
 
     def _evaluate(self, reading: Reading, device: Device, model: DeviceModel, rules: dict[Vital, list[AlarmRule]],
                   states: dict[tuple[str, str], RuleState], overrides: dict[tuple[str, str], RuleOverride]) -> None:
@@ -223,6 +239,10 @@ class _Batch:
                                conclusion=checkup.conclusion, document=document, created_at=self.now)
         report.record_created(_DEVICES, self.now)
         self.uow.checkups.add(report)
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    return max(a, b) if a is not None and b is not None else a or b
 
 
 def _device_time(at: datetime | None, received: datetime) -> tuple[datetime, bool]:
@@ -277,7 +297,10 @@ def _process(batch: _Batch, uow: UnitOfWork, frames: Sequence[Frame]) -> None:
     rules = by_vital({r.id: r for r in uow.alarm_rules.all() if r.active})
     keys = {(rule.id, a.device.id) for _, a in accepted for r in a.readings for rule in rules.get(r.vital, ())}
     states = uow.rule_states.get_many(keys)
-    overrides = uow.rule_overrides.for_elders({r.elder_id for _, a in accepted for r in a.readings})
+    elders = {r.elder_id for _, a in accepted for r in a.readings} | {
+        e for _, a in accepted for _, _, e in a.signals} | {a.device.elder_id for _, a in accepted if a.device.elder_id}
+    overrides = uow.rule_overrides.for_elders(elders)
+    batch.desk.prefetch(elders)
     for frame, item in accepted:
         try:
             batch.store(item, rules, states, overrides)
@@ -286,6 +309,7 @@ def _process(batch: _Batch, uow: UnitOfWork, frames: Sequence[Frame]) -> None:
             batch.report.refused.add(item.message.key)
             continue
         batch.report.stored += 1
+    batch.flush()
     uow.rule_states.save_many(states[k] for k in sorted(batch.evaluated))
 
 

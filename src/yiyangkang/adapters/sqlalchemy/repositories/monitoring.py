@@ -267,18 +267,21 @@ class SqlLiveness:
     def __init__(self, ctx: SqlContext) -> None:
         self.ctx, self.conn = ctx, ctx.conn
 
-    def touch(self, device_id: str, *, data_at: datetime | None, seen_at: datetime, battery: float | None) -> None:
+    def touch_many(self, updates: Sequence[Liveness]) -> None:
+        if not updates:
+            return
         table = m.mon_liveness
-        stmt = _insert(self.ctx, table).values(device_id=device_id, last_data_at=data_at, last_seen_at=seen_at,
-                                               battery=battery)
+        stmt = _insert(self.ctx, table)
         ex, c = stmt.excluded, table.c
         stmt = stmt.on_conflict_do_update(index_elements=["device_id"], set_={
-            # Times never move backwards; NULL means "nothing new of that sort in this message".
+            # Times never move backwards; NULL means "nothing new of that sort in this batch".
             "last_data_at": self._later(c.last_data_at, ex.last_data_at),
             "last_seen_at": self._later(c.last_seen_at, ex.last_seen_at),
             "battery": func.coalesce(ex.battery, c.battery),
         })
-        self.conn.execute(stmt)
+        self.conn.execute(stmt, [
+            {"device_id": u.device_id, "last_data_at": u.last_data_at, "last_seen_at": u.last_seen_at,
+             "battery": u.battery} for u in sorted(updates, key=lambda u: u.device_id)])
 
     def _later(self, a: Any, b: Any) -> Any:
         # SQLite's two-argument max() is NULL when either is; PostgreSQL's greatest() skips NULLs.
@@ -376,6 +379,13 @@ class SqlAlarms(DocumentRepository[Alarm]):
             stmt = stmt.with_for_update()
         rows = self._rows(stmt)
         return rows[0] if rows else None
+
+    def open_for_elders(self, elder_ids: Iterable[str]) -> Sequence[Alarm]:
+        wanted = sorted(set(elder_ids))
+        if not wanted:
+            return []
+        c = self.table.c
+        return self._rows(select(self.table).where(c.elder_id.in_(wanted), c.status != AlarmStatus.CLOSED.value))
 
     def add_open(self, alarm: Alarm) -> bool:
         stmt = _insert(self.ctx, self.table).values(self.to_row(alarm)).on_conflict_do_nothing(
