@@ -739,8 +739,12 @@ def run(args: argparse.Namespace, url: str, label: str, exe: str, workdir: Path)
     print(f"\n  memory        max RSS {rss / 1024:.0f} MiB (this process: bridge, baseline subscriber, load pacer)")
     print(f"  bridge        {args.workers} workers, batch {args.batch}, queue {bridge_module.QUEUE_SIZE} per worker, "
           f"batch wait {bridge_module.BATCH_WAIT_S * 1000:.0f} ms, periodic scan off, notices to the sandbox outbox")
-    print(f"  broker        Mosquitto on {args.mqtt_host}:{args.mqtt_port} (defaults assumed: max_inflight_messages "
-          f"{BROKER_INFLIGHT}, max_queued_messages {BROKER_QUEUED} per client)")
+    if args.broker == "deploy":
+        print(f"  broker        a private Mosquitto on {args.mqtt_host}:{args.mqtt_port} with deploy/mosquitto.conf's "
+              f"limits: {', '.join(deploy_limits())}")
+    else:
+        print(f"  broker        Mosquitto on {args.mqtt_host}:{args.mqtt_port} as configured (Mosquitto's defaults: "
+              f"max_inflight_messages {BROKER_INFLIGHT}, max_queued_messages {BROKER_QUEUED} per client)")
     if notes:
         print("\n  notes")
         for note in dict.fromkeys(notes):
@@ -750,6 +754,41 @@ def run(args: argparse.Namespace, url: str, label: str, exe: str, workdir: Path)
 
 def _interrupted(signum: int, frame: object) -> None:
     raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+DEPLOY_CONF = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto.conf"
+
+
+def deploy_limits() -> list[str]:
+    """The broker limits the platform is deployed with (between the markers of deploy/mosquitto.conf)."""
+    lines = DEPLOY_CONF.read_text(encoding="utf-8").splitlines()
+    start, end = lines.index("# >>> limits"), lines.index("# <<< limits")
+    return [line for line in lines[start + 1:end] if line and not line.startswith("#")]
+
+
+@contextlib.contextmanager
+def private_broker(exe: str, workdir: Path) -> Iterator[int]:
+    """A Mosquitto of the benchmark's own on a free loopback port, with the deployed limits."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    conf = workdir / "mosquitto.conf"
+    conf.write_text("\n".join([f"listener {port} 127.0.0.1", "allow_anonymous true", "persistence false",
+                                *deploy_limits()]) + "\n", encoding="utf-8")
+    proc = subprocess.Popen([exe, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not reachable_broker("127.0.0.1", port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"private mosquitto did not start (exit {proc.poll()})")
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -767,6 +806,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=WINDOW_DEFAULT,
                         help=f"window feed: frames handed over but not yet accounted for (default {WINDOW_DEFAULT})")
     parser.add_argument("--pg-url", default=PG_ADMIN_URL, help="PostgreSQL server to create a scratch database on")
+    parser.add_argument("--broker", choices=("deploy", "system"), default="deploy",
+                        help="deploy: a private Mosquitto with the limits of deploy/mosquitto.conf (default); "
+                             "system: the broker at --mqtt-host/--mqtt-port as it is configured")
     parser.add_argument("--mqtt-host", default=Settings().mqtt_host)
     parser.add_argument("--mqtt-port", type=int, default=Settings().mqtt_port)
     args = parser.parse_args(argv)
@@ -789,11 +831,17 @@ def main(argv: list[str] | None = None) -> int:
     if exe is None:
         print("\nmosquitto_pub: not found on PATH (apt-get install mosquitto-clients); this benchmark needs it")
         return 2
-    if not reachable_broker(args.mqtt_host, args.mqtt_port):
-        print(f"\nMosquitto: unreachable on {args.mqtt_host}:{args.mqtt_port}; this benchmark needs it")
-        return 2
-    with tempfile.TemporaryDirectory(prefix="yyk-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="yyk-bench-") as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
+        if args.broker == "deploy":
+            broker = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+            if not Path(broker).exists():
+                print("\nmosquitto: not found (apt-get install mosquitto); or use --broker system")
+                return 2
+            args.mqtt_host, args.mqtt_port = "127.0.0.1", stack.enter_context(private_broker(broker, workdir))
+        if not reachable_broker(args.mqtt_host, args.mqtt_port):
+            print(f"\nMosquitto: unreachable on {args.mqtt_host}:{args.mqtt_port}; this benchmark needs it")
+            return 2
         database: AbstractContextManager[str]
         if args.database == "pg":
             shown = make_url(args.pg_url).render_as_string(hide_password=True)
