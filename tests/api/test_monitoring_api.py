@@ -829,3 +829,18 @@ def test_every_error_is_code_message_details(m: Mon) -> None:
     for response in responses:
         assert set(response.json()) == ERROR_KEYS, response.text
         assert_error(response, response.status_code)
+
+
+def test_dispatch_feed_cards_most_severe_first_with_everything_to_act_on(m: Mon) -> None:
+    """The dispatch centre's feed: open alarms as cards (elder, address, contacts, doctor, device, latest vitals),
+    most severe then oldest; in full for those who answer alarms, nothing of another institution."""
+    ok(m.post("elder_A", f"{BASE}/elders/{m.elder('A')}/sos", {"note": "调度队列"}), 201)
+    feed = ok(m.get("admin_A", f"{BASE}/alarms/dispatch"))
+    assert feed["items"], feed
+    ranks = {"critical": 4, "major": 3, "minor": 2, "warning": 1}
+    keys = [(-ranks[c["alarm"]["severity"]], c["alarm"]["first_at"]) for c in feed["items"]]
+    assert keys == sorted(keys)
+    card = next(c for c in feed["items"] if c["alarm"]["alarm_kind"] == "sos")
+    assert card["masked"] is False and card["alarm"]["elder_name"] == "老人A"
+    assert {"contacts", "address", "doctor_name", "latest_vitals", "device_serial"} <= set(card)
+    assert ok(m.get("admin_B", f"{BASE}/alarms/dispatch"))["items"] == []

@@ -38,6 +38,12 @@ class AlarmController(Controller):
                           severity=severity, elder_id=elder_id, homebed_only=homebed_only, since=since)
         return PageOut.of(alarms.list_alarms(rt, principal, paging, flt))
 
+    @get("/dispatch", operation_id="dispatchFeed", sync_to_thread=True,
+         summary="调度队列：未结束的告警（先按级别、再按时间），每条附老人、地址、联系人、医生、设备与最新体征")
+    def dispatch(self, rt: Container, principal: Principal, paging: PageRequest,
+                 homebed_only: bool = False) -> PageOut[DispatchCard]:
+        return PageOut.of(alarms.dispatch_feed(rt, principal, paging, homebed_only=homebed_only))
+
     @get("/{alarm_id:str}", operation_id="getAlarmCard", sync_to_thread=True,
          summary="告警调度卡片：老人、地址、联系人、医生、设备、最新体征")
     def card(self, rt: Container, principal: Principal, alarm_id: str) -> DispatchCard:

@@ -74,30 +74,41 @@ def dispatch_card(rt: Runtime, principal: Principal, alarm_id: str) -> DispatchC
     """One alarm with the elder's phone, address, contacts, doctor, device and latest vitals. Those who answer
     alarms see them in full; the elder and family see their own; anyone else gets them masked."""
     with rt.uow() as uow:
-        alarm = _load(uow, principal, Operation.ALARM_READ, alarm_id)
-        elder = uow.elders.get(alarm.elder_id)
-        handles = allows(principal, Operation.ALARM_HANDLE, owner_target(uow, alarm.institution_id, alarm.elder_id))
-        reveal = handles or alarm.elder_id in principal.elder_ids
-        addresses = uow.addresses.for_elder(alarm.elder_id)
-        home = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
-        contacts = [mask_contact(c.relation, c.name, c.phone, reveal)
-                    for c in (elder.emergency_contacts if elder else ())]
-        for link in uow.family_links.for_elder(alarm.elder_id):
-            member = uow.family_members.get(link.family_member_id)
-            if member is not None:
-                contacts.append(mask_contact(link.relation, member.name, member.phone, reveal))
-        doctor = uow.staff.get(elder.primary_doctor_id) if elder and elder.primary_doctor_id else None
-        device = uow.devices.get(alarm.device_id) if alarm.device_id else None
-        latest = list(uow.readings.latest([alarm.elder_id]))
-        return DispatchCard(
-            alarm=AlarmView.of(alarm, elder.name if elder else "", reveal=reveal),
-            elder_phone=(elder.phone if reveal else mask_phone(elder.phone)) if elder else None,
-            address=mask_where(home.detail, reveal) if home else None, contacts=contacts,
-            doctor_name=doctor.name if doctor else None,
-            doctor_phone=(doctor.phone if reveal else mask_phone(doctor.phone)) if doctor else None,
-            device_serial=device.serial if device else None, device_location=device.location if device else None,
-            latest_vitals=vitals_of(latest), masked=not reveal,
-        )
+        return _card(uow, principal, _load(uow, principal, Operation.ALARM_READ, alarm_id))
+
+
+def dispatch_feed(rt: Runtime, principal: Principal, page: PageRequest, *,
+                  homebed_only: bool = False) -> Page[DispatchCard]:
+    """The dispatch centre's feed (调度队列): open alarms, most severe first, then oldest, each as a card."""
+    with rt.uow() as uow:
+        found = uow.alarms.list(visibility(principal, Operation.ALARM_READ), page, open_only=True,
+                                homebed_only=homebed_only)
+        return found.map(lambda a: _card(uow, principal, a))
+
+
+def _card(uow: UnitOfWork, principal: Principal, alarm: Alarm) -> DispatchCard:
+    elder = uow.elders.get(alarm.elder_id)
+    handles = allows(principal, Operation.ALARM_HANDLE, owner_target(uow, alarm.institution_id, alarm.elder_id))
+    reveal = handles or alarm.elder_id in principal.elder_ids
+    addresses = uow.addresses.for_elder(alarm.elder_id)
+    home = next((a for a in addresses if a.is_default), addresses[0] if addresses else None)
+    contacts = [mask_contact(c.relation, c.name, c.phone, reveal) for c in (elder.emergency_contacts if elder else ())]
+    for link in uow.family_links.for_elder(alarm.elder_id):
+        member = uow.family_members.get(link.family_member_id)
+        if member is not None:
+            contacts.append(mask_contact(link.relation, member.name, member.phone, reveal))
+    doctor = uow.staff.get(elder.primary_doctor_id) if elder and elder.primary_doctor_id else None
+    device = uow.devices.get(alarm.device_id) if alarm.device_id else None
+    latest = list(uow.readings.latest([alarm.elder_id]))
+    return DispatchCard(
+        alarm=AlarmView.of(alarm, elder.name if elder else "", reveal=reveal),
+        elder_phone=(elder.phone if reveal else mask_phone(elder.phone)) if elder else None,
+        address=mask_where(home.detail, reveal) if home else None, contacts=contacts,
+        doctor_name=doctor.name if doctor else None,
+        doctor_phone=(doctor.phone if reveal else mask_phone(doctor.phone)) if doctor else None,
+        device_serial=device.serial if device else None, device_location=device.location if device else None,
+        latest_vitals=vitals_of(latest), masked=not reveal,
+    )
 
 
 def _note(note: str | None) -> str:
