@@ -406,6 +406,7 @@ def test_garbage_goes_to_the_dead_letter_store_with_its_reason(m: Mon, route: st
     never acknowledged); the operator reads it with its reason and downloads the payload as it came; nobody
     else may."""
     serial = f"YYK-BAND-A-04{len(route):02d}"  # a serial of its own per route
+    ok(register(m, "admin_A", serial), 201)  # over HTTP a partner may name only registered devices
     garbage = b'{"v":1,"id":"g-1","type":"telemetry","values":{"heart_rate":7'
     sent = m.send(route, "standard", serial, garbage)
     assert (sent["stored"], sent["dead_letters"], sent.get("replies", [])) == (0, 1, [])
@@ -428,8 +429,16 @@ def test_garbage_goes_to_the_dead_letter_store_with_its_reason(m: Mon, route: st
         assert_error(m.get(username, f"{BASE}/dead-letters/{letter['id']}/payload"), 403, "PERMISSION_DENIED")
 
 
+def test_a_push_for_an_unregistered_device_is_404_not_a_dead_letter(m: Mon) -> None:
+    """§1.7: over HTTP a partner may name only devices registered to its institutions; a stranger's serial is
+    answered 404 and fills no dead-letter store."""
+    before = ok(m.get("operator", f"{BASE}/dead-letters"))["total"]
+    raw = telemetry("YYK-NOBODY-0001", m.next_id("bad"), m.clock.now(), {Vital.HEART_RATE: 70})
+    assert_error(m.push("partner_A", "standard", raw, "YYK-NOBODY-0001"), 404)
+    assert ok(m.get("operator", f"{BASE}/dead-letters"))["total"] == before
+
+
 @pytest.mark.parametrize(("case", "serial", "reason"), [
-    ("unknown device", "YYK-NOBODY-0001", "UNKNOWN_DEVICE"),
     ("impossible value", BAND_A, "IMPLAUSIBLE_VALUE"),
     ("no serial", None, "BAD_SERIAL"),
     ("unknown field", BAND_A, "BAD_SCHEMA"),

@@ -11,12 +11,13 @@ from apps.device_bridge.bridge import Bridge
 from tests.bridge.conftest import Publisher, wait_until
 from tests.conftest import FrozenClock, operator
 from tests.monitoring.setup import BAND, RADAR, MonitoringWorld, build_monitoring, hub_sos, std
-from yiyangkang.bootstrap import Container
+from yiyangkang.bootstrap import CODECS, Container
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.monitoring.rules import AlarmKind
 from yiyangkang.domain.monitoring.vitals import Vital
 from yiyangkang.services.monitoring import devices
+from yiyangkang.services.monitoring.devices import ModelInput
 
 STD = "STD-A-0001"
 
@@ -42,9 +43,15 @@ def dead_letters(rt: Container, serials: frozenset[str] | None = None) -> list: 
 def world(rt: Container, clock: FrozenClock) -> MonitoringWorld:
     w = build_monitoring(rt)
     op = operator()
-    for serial in ("AIR-CSU-01", "CARE-SYSU-01", "ROBOT-XX-01", "GW-DEV-01", "TB-DEV-01", "BEH-CSU-01",
-                   "AIR-SYSU-01"):
-        device = devices.register_device(rt, op, model_id=w.models["std"], serial=serial, location="客厅",
+    kinds = {"csu-air": "air_monitor", "sysu-care": "ai_care_sensor", "xiaoxin-robot": "health_robot",
+             "thingsboard": "band", "csu-behaviour": "behaviour_sensor", "sysu-air": "air_monitor"}
+    for serial, codec in (("AIR-CSU-01", "csu-air"), ("CARE-SYSU-01", "sysu-care"), ("ROBOT-XX-01", "xiaoxin-robot"),
+                          ("GW-DEV-01", "thingsboard"), ("TB-DEV-01", "thingsboard"), ("BEH-CSU-01", "csu-behaviour"),
+                          ("AIR-SYSU-01", "sysu-air")):
+        if codec not in w.models:
+            w.models[codec] = devices.create_model(rt, op, ModelInput(f"{codec} 型号", "测试厂商", kinds[codec], codec),
+                                                   CODECS).id
+        device = devices.register_device(rt, op, model_id=w.models[codec], serial=serial, location="客厅",
                                          institution_id=w.world.inst["A"])
         devices.bind_device(rt, op, device.id, w.elder)
         w.devices[serial] = device.id

@@ -24,11 +24,13 @@ from apps.api.monitoring_schemas import (
 )
 from apps.api.schemas import PageOut
 from yiyangkang.bootstrap import CODECS, Container, decode_http
+from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import NotFound
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.monitoring.devices import DeviceStatus
 from yiyangkang.domain.monitoring.messages import FrameRejected
+from yiyangkang.services.access import require
 from yiyangkang.services.monitoring import devices, records, rules
 from yiyangkang.services.monitoring.devices import ModelInput, SimInput
 from yiyangkang.services.monitoring.ingest import Frame, PushResult, ingest_pushed
@@ -212,6 +214,7 @@ class DeviceIngestController(Controller):
         self, rt: Container, principal: Principal, codec: str, payload: bytes,
         serial: str | None = Parameter(default=None, max_length=64, description="设备序列号（报文不含时必填）"),
     ) -> PushResult:
+        require(principal, Operation.DEVICE_INGEST)  # before spending anything on the payload
         if codec not in CODECS:
             raise NotFound("接入协议", codec)
         now = rt.clock.now()
@@ -221,5 +224,5 @@ class DeviceIngestController(Controller):
                           decoded=decode_http(codec, serial, payload, now))
         except FrameRejected as rejected:
             frame = Frame(channel=f"http:{codec}", codec=codec, payload=payload, received_at=now,
-                          reason=rejected.reason, message=rejected.message, serial=rejected.serial or serial)
+                          reason=rejected.reason, message=rejected.message, serial=serial or rejected.serial)
         return ingest_pushed(rt, principal, frame)

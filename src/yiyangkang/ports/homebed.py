@@ -152,6 +152,9 @@ class Notice:
     body: str
     topic: str  # e.g. "homebed.contract_expiring"
     ref: str  # the object it is about
+    # Names in the title or body that records of the notice (outbox files, logs) must mask; the recipient
+    # reads them in full.
+    personal: tuple[str, ...] = ()
 
 
 class Notifier(Protocol):

@@ -2,7 +2,8 @@
 
 Used by tests and the demo. It keeps the notices in memory and, given a path, appends each as one JSON
 line there, so an operator running `yyk homebed remind-expiring` can read what would have gone out.
-Phones are masked in the file: it is a log, and logs hold no full personal data."""
+Phones and the names a notice declares personal are masked in the file: it is a log, and logs hold no full
+personal data."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from attrs import asdict
 
-from yiyangkang.domain.kernel.masking import mask_phone
+from yiyangkang.domain.kernel.masking import mask_name, mask_phone
 from yiyangkang.ports.homebed import Notice
 
 
@@ -27,6 +28,15 @@ class SandboxNotifier:
             self.sent.append(notice)
             if self.outbox is not None:
                 self.outbox.parent.mkdir(parents=True, exist_ok=True)
-                line = {**asdict(notice), "phone": mask_phone(notice.phone)}
+                line = {**asdict(notice), "phone": mask_phone(notice.phone), "title": _masked(notice.title, notice),
+                        "body": _masked(notice.body, notice)}
+                line.pop("personal")
                 with self.outbox.open("a", encoding="utf-8") as fh:
                     fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _masked(text: str, notice: Notice) -> str:
+    for name in sorted(notice.personal, key=len, reverse=True):
+        if name:
+            text = text.replace(name, mask_name(name) or "")
+    return text

@@ -27,6 +27,21 @@ def ensure_utc(instant: datetime) -> datetime:
     return instant.astimezone(UTC)
 
 
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def instant_problem(value: datetime) -> str | None:
+    """Why an instant given by a caller cannot be used (no time zone, or outside 2000–2100), else None."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return "时间须带时区，例如 2026-11-25T08:00:00+08:00"
+    try:
+        inside = EARLIEST <= value.astimezone(UTC) < LATEST
+    except OverflowError:
+        inside = False
+    return None if inside else "时间须在2000年至2100年之间"
+
+
 def age_on(birth: date, day: date) -> int:
     """Whole years of age on `day`."""
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

@@ -48,6 +48,7 @@ class AlarmNotice:
     phone: str | None
     title: str
     body: str
+    personal: tuple[str, ...] = ()  # names in title/body that records of the notice must mask
     status: NoticeStatus = NoticeStatus.PENDING
     attempts: int = 0
     error: str = ""

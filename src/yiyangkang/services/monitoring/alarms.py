@@ -12,6 +12,7 @@ from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
 from yiyangkang.domain.kernel.masking import mask_phone
 from yiyangkang.domain.kernel.paging import Page, PageRequest
+from yiyangkang.domain.kernel.timekeeping import instant_problem
 from yiyangkang.domain.monitoring.alarms import Alarm, AlarmStatus, CloseReason
 from yiyangkang.domain.monitoring.messages import SignalSource
 from yiyangkang.domain.monitoring.records import CallRequest
@@ -56,6 +57,8 @@ def _names(uow: UnitOfWork, alarms: list[Alarm]) -> dict[str, str]:
 
 def list_alarms(rt: Runtime, principal: Principal, page: PageRequest, flt: AlarmFilter) -> Page[AlarmView]:
     """Alarms in scope, newest first; `open_only` gives the dispatch order (most severe, then oldest)."""
+    if flt.since is not None and (problem := instant_problem(flt.since)):
+        raise ValidationFailed([FieldError("since", problem, "BAD_TIME")])
     with rt.uow() as uow:
         found = uow.alarms.list(
             visibility(principal, Operation.ALARM_READ), page, status=flt.status, open_only=flt.open_only,

@@ -24,7 +24,7 @@ def deliver_notices(rt: Runtime, limit: int = 200) -> int:
     for notice in claimed:
         try:
             rt.notifier.send(Notice(account_id=notice.account_id, phone=notice.phone, title=notice.title,
-                                    body=notice.body, topic=TOPIC, ref=notice.alarm_id))
+                                    body=notice.body, topic=TOPIC, ref=notice.alarm_id, personal=notice.personal))
         except Exception as exc:  # a provider outage must not lose the notice: it stays queued for a retry
             log.warning("notice %s not delivered: %s", notice.id, type(exc).__name__)
             notice.failed(type(exc).__name__)

@@ -6,10 +6,10 @@ import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from attrs import frozen
+from attrs import evolve, frozen
 
 from yiyangkang.domain.identity.accounts import Role
-from yiyangkang.domain.identity.policy import Operation, Visibility
+from yiyangkang.domain.identity.policy import Operation, Scope, Visibility, scope_for
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import Conflict
 from yiyangkang.domain.kernel.events import Actor
@@ -19,7 +19,7 @@ from yiyangkang.domain.monitoring.devices import Device, DeviceKind, DeviceModel
 from yiyangkang.domain.monitoring.vitals import Vital
 from yiyangkang.ports.homebed import Notice
 from yiyangkang.ports.uow import UnitOfWork
-from yiyangkang.services.access import authorize, institution_of, load_elder, owner_target, require, visibility
+from yiyangkang.services.access import institution_of, load_elder, load_institution, require, visibility
 from yiyangkang.services.homebed.common import events_of, load_owned, today
 from yiyangkang.services.monitoring.views import DeviceModelView, DeviceView, SimCardView
 from yiyangkang.services.notifying import send_all
@@ -75,8 +75,12 @@ def list_models(rt: Runtime, principal: Principal) -> list[DeviceModelView]:
         return [DeviceModelView.of(m) for m in uow.device_models.all()]
 
 
-def _view(uow: UnitOfWork, device: Device) -> DeviceView:
+def _view(uow: UnitOfWork, device: Device, principal: Principal | None = None) -> DeviceView:
+    """The device as the caller may see it: an elder or family member sees only their own elder's periods of a
+    device that passed through other hands before."""
     live = uow.device_liveness.get_many([device.id]).get(device.id)
+    if principal is not None and scope_for(principal.role, Operation.DEVICE_READ) is Scope.LINKED:
+        device = evolve(device, bindings=tuple(b for b in device.bindings if b.elder_id in principal.elder_ids))
     return DeviceView.of(device, live.last_data_at if live else None, live.last_seen_at if live else None,
                          live.battery if live else None)
 
@@ -91,7 +95,7 @@ def register_device(rt: Runtime, principal: Principal, *, model_id: str, serial:
     where = checks.text("location", location, label="安装位置", max_len=64, required=False) or ""
     now = rt.clock.now()
     with rt.uow() as uow:
-        authorize(principal, Operation.DEVICE_WRITE, owner_target(uow, owner), "机构", owner)
+        load_institution(uow, principal, Operation.DEVICE_WRITE, owner)
         model = uow.device_models.get(model_id)
         checks.require("model_id", model is not None and model.active, "设备型号不存在或已停用", "UNKNOWN_MODEL")
         checks.done()
@@ -110,7 +114,7 @@ def _load(uow: UnitOfWork, principal: Principal, op: Operation, ident: str, *, l
 
 def get_device(rt: Runtime, principal: Principal, device_id: str) -> DeviceView:
     with rt.uow() as uow:
-        return _view(uow, _load(uow, principal, Operation.DEVICE_READ, device_id))
+        return _view(uow, _load(uow, principal, Operation.DEVICE_READ, device_id), principal)
 
 
 def list_devices(rt: Runtime, principal: Principal, page: PageRequest, *, elder_id: str | None = None,
@@ -119,7 +123,7 @@ def list_devices(rt: Runtime, principal: Principal, page: PageRequest, *, elder_
     with rt.uow() as uow:
         found = uow.devices.list(visibility(principal, Operation.DEVICE_READ), page, elder_id=elder_id,
                                  model_id=model_id, status=status, keyword=keyword)
-        return found.map(lambda d: _view(uow, d))
+        return found.map(lambda d: _view(uow, d, principal))
 
 
 def bind_device(rt: Runtime, principal: Principal, device_id: str, elder_id: str) -> DeviceView:
@@ -165,8 +169,9 @@ def retire_device(rt: Runtime, principal: Principal, device_id: str, reason: str
 
 
 def device_events(rt: Runtime, principal: Principal, device_id: str) -> list[AuditEventView]:
+    """The device's history (who bound it to whom, and why it was taken back): for the back office only."""
     with rt.uow() as uow:
-        _load(uow, principal, Operation.DEVICE_READ, device_id)
+        _load(uow, principal, Operation.DEVICE_BIND, device_id)
         return events_of(uow, device_id)
 
 
@@ -199,7 +204,7 @@ def add_sim(rt: Runtime, principal: Principal, data: SimInput, institution_id: s
     checks.done()
     now = rt.clock.now()
     with rt.uow() as uow:
-        authorize(principal, Operation.DEVICE_WRITE, owner_target(uow, owner), "机构", owner)
+        load_institution(uow, principal, Operation.DEVICE_WRITE, owner)
         sim = SimCard(id=rt.ids.new_id(), institution_id=owner, iccid=data.iccid.strip(), msisdn=data.msisdn.strip(),
                       carrier=data.carrier.strip(), plan_minutes=data.plan_minutes, plan_data_mb=data.plan_data_mb,
                       activated_on=data.activated_on, expires_on=data.expires_on, created_at=now)

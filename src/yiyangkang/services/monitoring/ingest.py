@@ -19,7 +19,7 @@ from attrs import define, field, frozen
 
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import ConcurrentUpdate
+from yiyangkang.domain.kernel.errors import ConcurrentUpdate, NotFound
 from yiyangkang.domain.kernel.events import Actor
 from yiyangkang.domain.kernel.files import ALLOWED_TYPES, MAX_FILE_BYTES, FileRef, sniff_content_type
 from yiyangkang.domain.monitoring.alarms import alarm_subject, open_key
@@ -47,6 +47,7 @@ from yiyangkang.services.runtime import Runtime
 log = logging.getLogger(__name__)
 _DEVICES = Actor.system("devices")
 MAX_DEAD_PAYLOAD = 64 * 1024
+STANDARD = "standard"  # the platform's own protocol: any device (or a partner for it) may speak it
 RETRIES = 3
 
 SIGNAL_ALARMS = {
@@ -128,6 +129,11 @@ class _Batch:
         if device.status is DeviceStatus.RETIRED:
             raise _Refused("DEVICE_RETIRED", f"设备 {msg.serial} 已停用")
         model = models[device.model_id]
+        if frame.codec not in (model.codec, STANDARD):
+            # A device speaks its model's protocol (or ours): a frame for it in another protocol comes from
+            # somewhere else — e.g. a gateway topic naming a device that is not behind any gateway.
+            raise _Refused("CODEC_MISMATCH",
+                           f"设备 {msg.serial} 的型号使用 {model.codec} 协议，不接受 {frame.codec} 报文")
         received = frame.received_at
         readings: list[Reading] = []
         for m in msg.measurements:
@@ -275,25 +281,30 @@ def _process(batch: _Batch, uow: UnitOfWork, frames: Sequence[Frame]) -> None:
     messages = [(f, m) for f in frames if f.decoded for m in f.decoded.messages]
     devices = uow.devices.by_serials(m.serial for _, m in messages)
     models = {d.model_id: m for d in devices.values() if (m := uow.device_models.get(d.model_id)) is not None}
-    new = uow.device_messages.claim(
-        (m.key, devices[m.serial].id if m.serial in devices else m.serial, f.received_at) for f, m in messages)
-    accepted: list[tuple[Frame, _Accepted]] = []
     for frame in frames:
         if frame.decoded is None:
             batch.dead_letter(frame, frame.reason or "UNDECODABLE", frame.message or "无法解析", frame.serial)
-    taken: set[str] = set()
+    checked: list[tuple[Frame, _Accepted]] = []
     for frame, msg in messages:
-        # A key seen before (or earlier in this batch) is a duplicate when it is the device's own message id,
-        # or when the transport says it is resending; a digest of a frame may honestly come again.
-        if (msg.key not in new or msg.key in taken) and (msg.own_key or frame.redelivered):
-            batch.report.duplicates += 1
-            continue
-        taken.add(msg.key)
         try:
-            accepted.append((frame, batch.accept(frame, msg, devices.get(msg.serial), models)))
+            checked.append((frame, batch.accept(frame, msg, devices.get(msg.serial), models)))
         except _Refused as refused:
+            # A refused message claims no key: the same id, sent again once the device is registered or bound,
+            # is a new message, not a duplicate of one nobody stored.
             batch.dead_letter(frame, refused.reason, refused.message, msg.serial)
             batch.report.refused.add(msg.key)
+    new = uow.device_messages.claim((a.message.key, a.device.id, f.received_at) for f, a in checked)
+    accepted: list[tuple[Frame, _Accepted]] = []
+    taken: set[str] = set()
+    for frame, item in checked:
+        key = item.message.key
+        # A key seen before (or earlier in this batch) is a duplicate when it is the device's own message id,
+        # or when the transport says it is resending; a digest of a frame may honestly come again.
+        if (key not in new or key in taken) and (item.message.own_key or frame.redelivered):
+            batch.report.duplicates += 1
+            continue
+        taken.add(key)
+        accepted.append((frame, item))
     rules = by_vital({r.id: r for r in uow.alarm_rules.all() if r.active})
     keys = {(rule.id, a.device.id) for _, a in accepted for r in a.readings for rule in rules.get(r.vital, ())}
     states = uow.rule_states.get_many(keys)
@@ -370,16 +381,21 @@ class PushResult:
 
 
 def ingest_pushed(rt: Runtime, principal: Principal, frame: Frame) -> PushResult:
-    """A frame pushed over HTTP by a signed-in partner system or gateway account: its devices must belong to
-    the caller's institutions (a partner cannot feed another institution's elders); then the same ingestion
+    """A frame pushed over HTTP by a signed-in partner system or gateway account: every device it names (in the
+    URL or in the payload) must be registered to the caller's institutions — a partner neither feeds another
+    institution's elders nor fills the dead-letter store with strangers' serials; then the same ingestion
     as MQTT."""
     require(principal, Operation.DEVICE_INGEST)
-    if frame.decoded is not None:
-        with rt.uow() as uow:
-            found = uow.devices.by_serials(m.serial for m in frame.decoded.messages)
-            for device in found.values():
-                authorize(principal, Operation.DEVICE_INGEST, owner_target(uow, device.institution_id), "设备",
-                          device.serial)
+    serials = {m.serial for m in frame.decoded.messages} if frame.decoded is not None else set()
+    if frame.serial:
+        serials.add(frame.serial)
+    with rt.uow() as uow:
+        found = uow.devices.by_serials(serials)
+        for serial in sorted(serials):
+            device = found.get(serial)
+            if device is None:
+                raise NotFound("设备", serial)
+            authorize(principal, Operation.DEVICE_INGEST, owner_target(uow, device.institution_id), "设备", serial)
     report = ingest(rt, [frame])
     if report.notices:
         deliver_notices(rt)

@@ -11,6 +11,7 @@ from attrs import frozen
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
+from yiyangkang.domain.kernel.timekeeping import instant_problem
 from yiyangkang.domain.monitoring.vitals import VITALS, Vital
 from yiyangkang.services.access import load_elder
 from yiyangkang.services.monitoring.views import VitalView, vitals_of
@@ -83,7 +84,10 @@ class VitalHistory:
 def vital_history(rt: Runtime, principal: Principal, elder_id: str, vital: Vital, start: datetime, end: datetime,
                   *, device_id: str | None = None, max_points: int = 500) -> VitalHistory:
     """Readings of one vital in [start, end); more than `max_points` are averaged into equal time buckets."""
-    problems = []
+    problems = [FieldError(name, problem, "BAD_TIME") for name, value in (("start", start), ("end", end))
+                if (problem := instant_problem(value))]
+    if problems:
+        raise ValidationFailed(problems)
     if not start < end:
         problems.append(FieldError("end", "结束时间须晚于开始时间", "BAD_RANGE"))
     elif end - start > MAX_RANGE:

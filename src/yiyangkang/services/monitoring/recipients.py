@@ -68,5 +68,6 @@ def notices_for(uow: UnitOfWork, ids: IdGenerator, alarm: Alarm, now: datetime, 
         told |= marks
         notices.append(AlarmNotice(
             id=ids.new_id(), alarm_id=alarm.id, institution_id=alarm.institution_id, recipient=recipient,
-            person_id=person_id, account_id=account_id, phone=phone, title=title, body=body, created_at=now))
+            person_id=person_id, account_id=account_id, phone=phone, title=title, body=body,
+            personal=(elder.name,) if elder else (), created_at=now))
     return notices

@@ -24,7 +24,7 @@ from yiyangkang.domain.monitoring.rules import (
     Thresholds,
 )
 from yiyangkang.domain.monitoring.vitals import VITALS, Vital
-from yiyangkang.services.access import authorize, load_elder, owner_target, require
+from yiyangkang.services.access import load_elder, load_institution, require
 from yiyangkang.services.monitoring.recipients import duty_settings
 from yiyangkang.services.monitoring.views import AlarmRuleView, DutySettingsView, RuleOverrideView
 from yiyangkang.services.runtime import Runtime
@@ -184,7 +184,7 @@ def set_duty(rt: Runtime, principal: Principal, institution_id: str, *, duty_sta
     checks = Checks()
     now = rt.clock.now()
     with rt.uow() as uow:
-        authorize(principal, Operation.DUTY_WRITE, owner_target(uow, institution_id), "机构", institution_id)
+        load_institution(uow, principal, Operation.DUTY_WRITE, institution_id)
         for i, staff_id in enumerate(duty_staff_ids):
             member = uow.staff.get(staff_id)
             checks.require(f"duty_staff_ids.{i}", member is not None and member.active
@@ -212,7 +212,7 @@ def set_duty(rt: Runtime, principal: Principal, institution_id: str, *, duty_sta
 
 def get_duty(rt: Runtime, principal: Principal, institution_id: str) -> DutySettingsView:
     with rt.uow() as uow:
-        authorize(principal, Operation.DUTY_WRITE, owner_target(uow, institution_id), "机构", institution_id)
+        load_institution(uow, principal, Operation.DUTY_WRITE, institution_id)
         return DutySettingsView.of(duty_settings(uow, institution_id, rt.clock.now()))
 
 
