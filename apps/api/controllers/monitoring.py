@@ -194,7 +194,9 @@ class DeadLetterController(Controller):
     @get("/{letter_id:str}/payload", operation_id="deadLetterPayload", sync_to_thread=True,
          summary="死信原始报文", media_type="application/octet-stream")
     def payload(self, rt: Container, principal: Principal, letter_id: str) -> Response[bytes]:
-        return Response(records.dead_letter_payload(rt, principal, letter_id), media_type="application/octet-stream")
+        return Response(records.dead_letter_payload(rt, principal, letter_id), media_type="application/octet-stream",
+                        headers={"Content-Disposition": f'attachment; filename="dead-letter-{letter_id[:36]}.bin"',
+                                 "X-Content-Type-Options": "nosniff"})
 
 
 async def read_payload(request: Request[Principal, Any, Any]) -> bytes:

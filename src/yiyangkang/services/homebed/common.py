@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from attrs import frozen
 
 from yiyangkang.domain.homebed.config import SETTINGS_ID, BusinessSettings
-from yiyangkang.domain.identity.policy import Operation, Target
-from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import FieldError, NotFound, ValidationFailed
+from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
 from yiyangkang.domain.kernel.files import ALLOWED_TYPES, MAX_FILE_BYTES, FileRef, sniff_content_type
-from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.ports.uow import UnitOfWork
-from yiyangkang.services.access import load_authorized, owner_target
 from yiyangkang.services.numbering import next_number as next_number  # re-exported for the home-bed use cases
+from yiyangkang.services.objects import events_of as events_of
+from yiyangkang.services.objects import load_owned as load_owned
+from yiyangkang.services.objects import read_file as read_file
 from yiyangkang.services.runtime import Runtime
-from yiyangkang.services.views import AuditEventView
 
 T = TypeVar("T")
 
@@ -36,37 +34,12 @@ def current_settings(uow: UnitOfWork, now: datetime) -> BusinessSettings:
     return uow.homebed_settings.get(SETTINGS_ID) or BusinessSettings(id=SETTINGS_ID, created_at=now)
 
 
-def load_owned(
-    uow: UnitOfWork, principal: Principal, op: Operation, item: T | None, kind: str, ident: str,
-    *, account_id: Callable[[T], str | None] | None = None,
-) -> T:
-    """An object owned by an institution (and an elder) if the caller may do `op` on it; else NotFound."""
-
-    def target(obj: Any) -> Target:
-        base = owner_target(uow, obj.institution_id, getattr(obj, "elder_id", None))
-        return Target(institution_id=base.institution_id, institution_path=base.institution_path,
-                      elder_id=base.elder_id, account_id=account_id(obj) if account_id else None)
-
-    return load_authorized(principal, op, item, kind, ident, target)
-
-
 def check_worker(uow: UnitOfWork, checks: Checks, staff_id: str, institution_id: str,
                  field: str = "staff_id") -> None:
     """A serving worker (service, renovation) must be an active staff member of the institution."""
     member = uow.staff.get(staff_id)
     checks.require(field, member is not None and member.active and member.institution_id == institution_id,
                    "服务人员不存在或不属于该机构", "UNKNOWN_STAFF")
-
-
-def events_of(uow: UnitOfWork, aggregate_id: str) -> list[AuditEventView]:
-    """The whole history of one object, oldest first (who, when, from, to, why)."""
-    page = uow.audit.list(PageRequest(1, 100), aggregate_id=aggregate_id)
-    events = list(page.items)
-    n = 1
-    while len(events) < page.total:
-        n += 1
-        events += uow.audit.list(PageRequest(n, 100), aggregate_id=aggregate_id).items
-    return [AuditEventView.of(e) for e in reversed(events)]
 
 
 @frozen
@@ -106,8 +79,3 @@ def stored_uploads(rt: Runtime) -> Iterator[list[FileRef]]:
         raise
 
 
-def read_file(rt: Runtime, ref: FileRef | None, ident: str) -> tuple[FileRef, bytes]:
-    data = rt.files.get(ref.key) if ref else None
-    if ref is None or data is None:
-        raise NotFound("文件", ident)
-    return ref, data

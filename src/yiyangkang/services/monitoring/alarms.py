@@ -19,7 +19,6 @@ from yiyangkang.domain.monitoring.records import CallRequest
 from yiyangkang.domain.monitoring.rules import AlarmKind, Severity
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import allows, load_elder, owner_target, visibility
-from yiyangkang.services.homebed.common import events_of, load_owned
 from yiyangkang.services.monitoring.delivery import deliver_notices
 from yiyangkang.services.monitoring.desk import AlarmDesk
 from yiyangkang.services.monitoring.views import (
@@ -29,6 +28,7 @@ from yiyangkang.services.monitoring.views import (
     mask_where,
     vitals_of,
 )
+from yiyangkang.services.objects import events_of, load_owned
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AuditEventView
 

@@ -20,9 +20,10 @@ from yiyangkang.domain.monitoring.vitals import Vital
 from yiyangkang.ports.homebed import Notice
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import institution_of, load_elder, load_institution, require, visibility
-from yiyangkang.services.homebed.common import events_of, load_owned, today
+from yiyangkang.services.homebed.common import today
 from yiyangkang.services.monitoring.views import DeviceModelView, DeviceView, SimCardView
 from yiyangkang.services.notifying import send_all
+from yiyangkang.services.objects import events_of, load_owned
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import AuditEventView
 

@@ -14,8 +14,8 @@ from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.monitoring.messages import CheckupItem
 from yiyangkang.domain.monitoring.records import CheckupReport
 from yiyangkang.services.access import load_elder, require
-from yiyangkang.services.homebed.common import load_owned, read_file
 from yiyangkang.services.monitoring.views import DeadLetterView
+from yiyangkang.services.objects import load_owned, read_file
 from yiyangkang.services.runtime import Runtime
 
 
