@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from yiyangkang.domain.elders.elder import Elder
 from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Visibility
 from yiyangkang.domain.kernel.paging import PageRequest
@@ -20,10 +21,9 @@ def duty_settings(uow: UnitOfWork, institution_id: str, now: datetime) -> DutySe
     return uow.duty_settings.get(institution_id) or DutySettings(id=institution_id, created_at=now)
 
 
-def _people(uow: UnitOfWork, alarm: Alarm, escalated: bool, now: datetime,
+def _people(uow: UnitOfWork, alarm: Alarm, elder: Elder | None, escalated: bool, now: datetime,
             ) -> Iterator[tuple[Recipient, str, str | None, str | None]]:
     """(recipient kind, person id, account id, phone) of everyone to tell, possibly with repeats."""
-    elder = uow.elders.get(alarm.elder_id)
     if elder is not None:
         for link in uow.family_links.for_elder(elder.id):
             member = uow.family_members.get(link.family_member_id)
@@ -61,7 +61,7 @@ def notices_for(uow: UnitOfWork, ids: IdGenerator, alarm: Alarm, now: datetime, 
                              escalated=escalated)
     notices: list[AlarmNotice] = []
     told: set[str] = set()
-    for recipient, person_id, account_id, phone in _people(uow, alarm, escalated, now):
+    for recipient, person_id, account_id, phone in _people(uow, alarm, elder, escalated, now):
         marks = {f"p:{person_id}", f"a:{account_id}", f"t:{phone}"} - {"a:None", "t:None"}
         if marks & told or not (account_id or phone):
             continue

@@ -16,6 +16,7 @@ from attrs import define, field
 from yiyangkang.domain.kernel.timekeeping import local_text
 from yiyangkang.domain.monitoring.alarms import alarm_subject, open_key
 from yiyangkang.domain.monitoring.devices import DeviceKind
+from yiyangkang.domain.monitoring.duty import DutySettings
 from yiyangkang.domain.monitoring.rules import AlarmKind, Severity, effective
 from yiyangkang.domain.monitoring.vitals import VITALS
 from yiyangkang.services.monitoring.desk import AlarmDesk
@@ -80,8 +81,11 @@ def monitoring_scan(rt: Runtime) -> ScanReport:
                 detail=f"{model.name}（{device.serial}）超过{silent.interval_s // 60 or 1}分钟未上报数据，{last}",
                 where=device.location)
             report.offline += 1
+        settings_of: dict[str, DutySettings] = {}
         for alarm in uow.alarms.unacknowledged():
-            settings = duty_settings(uow, alarm.institution_id, now)
+            if alarm.institution_id not in settings_of:
+                settings_of[alarm.institution_id] = duty_settings(uow, alarm.institution_id, now)
+            settings = settings_of[alarm.institution_id]
             if alarm.escalation_level == 0 and settings.escalation_due(alarm.severity, alarm.created_at, now):
                 device = uow.devices.get(alarm.device_id) if alarm.device_id else None
                 desk.escalate(alarm, device.location if device else "")
