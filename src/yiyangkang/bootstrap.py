@@ -22,6 +22,7 @@ from yiyangkang.adapters.memory.store import MemoryStore
 from yiyangkang.adapters.memory.uow import MemoryUnitOfWork
 from yiyangkang.adapters.notify.sandbox import SandboxNotifier
 from yiyangkang.adapters.notify.tencent_sms import TencentSmsConfig, TencentSmsNotifier
+from yiyangkang.adapters.payments.sandbox import SandboxPaymentGateway
 from yiyangkang.adapters.security.passwords import Argon2PasswordHasher
 from yiyangkang.adapters.security.tokens import JwtTokenSigner
 from yiyangkang.adapters.security.vault import AesGcmVault
@@ -33,6 +34,7 @@ from yiyangkang.domain.identity.accounts import LockoutPolicy
 from yiyangkang.domain.orgs.regions import Region, RegionLevel
 from yiyangkang.ports.clock import Clock, IdGenerator
 from yiyangkang.ports.homebed import FileStore, Notifier, TokenSigner
+from yiyangkang.ports.mall import PaymentGateway
 from yiyangkang.ports.security import PasswordHasher, PiiVault
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.settings import Settings
@@ -51,6 +53,7 @@ class Container:
     files: FileStore
     notifier: Notifier
     signer: TokenSigner
+    payments: PaymentGateway
     engine: Engine | None = None
 
     @property
@@ -90,6 +93,7 @@ def build(
         "files": MemoryFileStore() if in_memory else LocalFileStore(settings.files_dir),
         "notifier": build_notifier(settings),
         # QR tokens get a key of their own (derived), so they never pass for login tokens nor back.
+        "payments": SandboxPaymentGateway(),
         "signer": JwtTokenSigner(hmac.new(settings.jwt_secret.encode(), b"homebed-apply-code", "sha256").hexdigest()),
     }
     if in_memory:

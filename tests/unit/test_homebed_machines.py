@@ -825,7 +825,7 @@ class OrdersMachine(RuleBasedStateMachine):
                     type=finding.kind, detail=finding.detail, detected_at=self.now, created_at=self.now,
                 )
                 item.record_created(SCANNER, self.now, name="raised")
-                assert [e.name for e in item.pull_events()] == ["homebed_exception.raised"]
+                assert [e.name for e in item.pull_events()] == ["order_exception.raised"]
                 self.exceptions[key] = item
 
     @precondition(lambda self: self.exceptions)
@@ -836,9 +836,9 @@ class OrdersMachine(RuleBasedStateMachine):
         was = item.status
         out = attempt(item, lambda: item.review(accept, note, ADMIN, self.now), self.now)
         if was is not ReviewStatus.PENDING:
-            out.refused(InvalidTransition, "HOMEBED_EXCEPTION_INVALID_TRANSITION")
+            out.refused(InvalidTransition, "ORDER_EXCEPTION_INVALID_TRANSITION")
             return
-        assert out.ok().names == ["homebed_exception.reviewed"]
+        assert out.ok().names == ["order_exception.reviewed"]
         assert item.status is (ReviewStatus.ACCEPTED if accept else ReviewStatus.REJECTED)
         assert (item.review_note, item.reviewed_by, item.reviewed_at) == (note, ADMIN.id, self.now)
 

@@ -26,6 +26,18 @@ from yiyangkang.ports.homebed import (
     Sequences,
     SettingsRepository,
 )
+from yiyangkang.ports.mall import (
+    AfterSaleRepository,
+    BuyGiftRepository,
+    CategoryRepository,
+    MallConfigRepository,
+    MallSettingsRepository,
+    PackageRepository,
+    ProductRepository,
+    RatingRepository,
+    SubOrderRepository,
+    TradeRepository,
+)
 from yiyangkang.ports.monitoring import (
     AlarmRepository,
     AlarmRuleRepository,
@@ -96,6 +108,18 @@ class UnitOfWork(Protocol):
     duty_settings: DutySettingsRepository
     checkups: CheckupRepository
     call_requests: CallRequestRepository
+    # Mall (服务商城)
+    mall_categories: CategoryRepository
+    products: ProductRepository
+    packages: PackageRepository
+    buy_gifts: BuyGiftRepository
+    mall_configs: MallConfigRepository
+    mall_settings: MallSettingsRepository
+    trades: TradeRepository
+    mall_orders: SubOrderRepository
+    after_sales: AfterSaleRepository
+    ratings: RatingRepository
+    mall_exceptions: ExceptionRepository
 
     def __enter__(self) -> Self: ...
 

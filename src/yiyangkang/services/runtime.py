@@ -8,7 +8,8 @@ from typing import Protocol
 from yiyangkang.domain.identity.accounts import LockoutPolicy
 from yiyangkang.ports.clock import Clock, IdGenerator
 from yiyangkang.ports.homebed import FileStore, Notifier, TokenSigner
-from yiyangkang.ports.security import PasswordHasher
+from yiyangkang.ports.mall import PaymentGateway
+from yiyangkang.ports.security import PasswordHasher, PiiVault
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.settings import Settings
 
@@ -37,6 +38,12 @@ class Runtime(Protocol):
 
     @property
     def signer(self) -> TokenSigner: ...
+
+    @property
+    def vault(self) -> PiiVault: ...
+
+    @property
+    def payments(self) -> PaymentGateway: ...
 
     @property
     def settings(self) -> Settings: ...

@@ -10,6 +10,7 @@ from yiyangkang.domain.kernel.identifiers import parse_mobile
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.orgs.staff import Profession, StaffMember
+from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import allows, institution_of, load_institution, load_staff, owner_target, visibility
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import StaffView
@@ -99,3 +100,11 @@ def list_staff(
     with rt.uow() as uow:
         found = uow.staff.list(vis, page, institution_id=institution_id, profession=profession, keyword=keyword)
         return found.map(StaffView.of)
+
+
+def check_worker(uow: UnitOfWork, checks: Checks, staff_id: str, institution_id: str,
+                 field: str = "staff_id") -> None:
+    """A serving worker (service, renovation) must be an active staff member of the institution."""
+    member = uow.staff.get(staff_id)
+    checks.require(field, member is not None and member.active and member.institution_id == institution_id,
+                   "服务人员不存在或不属于该机构", "UNKNOWN_STAFF")

@@ -12,11 +12,13 @@ from yiyangkang.domain.elders.elder import GENDER_LABELS, Elder
 from yiyangkang.domain.elders.family import FamilyLink, FamilyMember
 from yiyangkang.domain.identity.accounts import ROLE_LABELS, UserAccount
 from yiyangkang.domain.kernel.events import DomainEvent
+from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.masking import mask_address, mask_id_card, mask_name, mask_phone
 from yiyangkang.domain.kernel.timekeeping import age_on
 from yiyangkang.domain.orgs.institutions import INSTITUTION_TYPE_LABELS, Institution
 from yiyangkang.domain.orgs.regions import REGION_LEVEL_LABELS, Region
 from yiyangkang.domain.orgs.staff import PROFESSION_LABELS, StaffMember
+from yiyangkang.domain.quality.exceptions import EXCEPTION_KIND_LABELS, REVIEW_STATUS_LABELS, ExceptionOrder
 
 
 def _phone(value: str | None, reveal: bool) -> str | None:
@@ -218,4 +220,44 @@ class AuditEventView:
             actor_role=e.actor.role, occurred_at=e.occurred_at,
             before=dict(e.before) if e.before is not None else None,
             after=dict(e.after) if e.after is not None else None, reason=e.reason,
+        )
+
+
+@frozen
+class FileView:
+    key: str
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+
+    @classmethod
+    def of(cls, f: FileRef) -> FileView:
+        return cls(f.key, f.name, f.content_type, f.size, f.uploaded_at)
+
+
+@frozen
+class ExceptionView:
+    id: str
+    order_id: str
+    order_number: str
+    institution_id: str
+    elder_id: str
+    staff_id: str | None
+    type: str
+    type_label: str
+    detail: str
+    detected_at: datetime
+    status: str
+    status_label: str
+    review_note: str
+    reviewed_at: datetime | None
+    version: int
+
+    @classmethod
+    def of(cls, e: ExceptionOrder) -> ExceptionView:
+        return cls(
+            e.id, e.order_id, e.order_number, e.institution_id, e.elder_id, e.staff_id, e.type.value,
+            EXCEPTION_KIND_LABELS[e.type], e.detail, e.detected_at, e.status.value, REVIEW_STATUS_LABELS[e.status],
+            e.review_note, e.reviewed_at, e.version,
         )

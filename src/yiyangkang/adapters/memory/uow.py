@@ -21,6 +21,19 @@ from yiyangkang.adapters.memory.homebed import (
     MemorySettings,
     MemorySubsidyTypes,
 )
+from yiyangkang.adapters.memory.mall import (
+    MemoryAfterSales,
+    MemoryBuyGifts,
+    MemoryCategories,
+    MemoryMallConfigs,
+    MemoryMallExceptions,
+    MemoryMallSettings,
+    MemoryPackages,
+    MemoryProducts,
+    MemoryRatings,
+    MemorySubOrders,
+    MemoryTrades,
+)
 from yiyangkang.adapters.memory.monitoring import (
     MemoryAlarmRules,
     MemoryAlarms,
@@ -64,6 +77,18 @@ from yiyangkang.ports.homebed import (
     RenovationTaskRepository,
     Sequences,
     SettingsRepository,
+)
+from yiyangkang.ports.mall import (
+    AfterSaleRepository,
+    BuyGiftRepository,
+    CategoryRepository,
+    MallConfigRepository,
+    MallSettingsRepository,
+    PackageRepository,
+    ProductRepository,
+    RatingRepository,
+    SubOrderRepository,
+    TradeRepository,
 )
 from yiyangkang.ports.monitoring import (
     AlarmRepository,
@@ -148,6 +173,17 @@ class MemoryUnitOfWork:
         self.duty_settings: DutySettingsRepository = MemoryDutySettings(w, t, c)
         self.checkups: CheckupRepository = MemoryCheckups(w, t, c)
         self.call_requests: CallRequestRepository = MemoryCallRequests(w, t, c)
+        self.mall_categories: CategoryRepository = MemoryCategories(w, t, c)
+        self.products: ProductRepository = MemoryProducts(w, t, c)
+        self.packages: PackageRepository = MemoryPackages(w, t, c)
+        self.buy_gifts: BuyGiftRepository = MemoryBuyGifts(w, t, c)
+        self.mall_configs: MallConfigRepository = MemoryMallConfigs(w, t, c)
+        self.mall_settings: MallSettingsRepository = MemoryMallSettings(w, t, c)
+        self.trades: TradeRepository = MemoryTrades(w, t, c)
+        self.mall_orders: SubOrderRepository = MemorySubOrders(w, t, c)
+        self.after_sales: AfterSaleRepository = MemoryAfterSales(w, t, c)
+        self.ratings: RatingRepository = MemoryRatings(w, t, c)
+        self.mall_exceptions: ExceptionRepository = MemoryMallExceptions(w, t, c)
         self._repositories: list[_Applies] = [
             self.regions, self.institutions, self.staff, self.elders, self.addresses,
             self.family_members, self.family_links, self.accounts, self.audit, self.sequences,
@@ -158,6 +194,8 @@ class MemoryUnitOfWork:
             self.readings, self.device_liveness, self.device_messages, self.dead_letters, self.alarms,
             self.alarm_notices,
             self.duty_settings, self.checkups, self.call_requests,
+            self.mall_categories, self.products, self.packages, self.buy_gifts, self.mall_configs, self.mall_settings,
+            self.trades, self.mall_orders, self.after_sales, self.ratings, self.mall_exceptions,
         ]
 
     def __exit__(

@@ -32,6 +32,19 @@ from yiyangkang.adapters.sqlalchemy.repositories import (
     SqlStaffRepository,
     SqlSubsidyTypes,
 )
+from yiyangkang.adapters.sqlalchemy.repositories.mall import (
+    SqlAfterSales,
+    SqlBuyGifts,
+    SqlCategories,
+    SqlMallConfigs,
+    SqlMallExceptions,
+    SqlMallSettings,
+    SqlPackages,
+    SqlProducts,
+    SqlRatings,
+    SqlSubOrders,
+    SqlTrades,
+)
 from yiyangkang.adapters.sqlalchemy.repositories.monitoring import (
     SqlAlarmRules,
     SqlAlarms,
@@ -63,6 +76,18 @@ from yiyangkang.ports.homebed import (
     RenovationTaskRepository,
     Sequences,
     SettingsRepository,
+)
+from yiyangkang.ports.mall import (
+    AfterSaleRepository,
+    BuyGiftRepository,
+    CategoryRepository,
+    MallConfigRepository,
+    MallSettingsRepository,
+    PackageRepository,
+    ProductRepository,
+    RatingRepository,
+    SubOrderRepository,
+    TradeRepository,
 )
 from yiyangkang.ports.monitoring import (
     AlarmRepository,
@@ -144,6 +169,17 @@ class SqlUnitOfWork:
         self.duty_settings: DutySettingsRepository = SqlDutySettings(ctx)
         self.checkups: CheckupRepository = SqlCheckups(ctx)
         self.call_requests: CallRequestRepository = SqlCallRequests(ctx)
+        self.mall_categories: CategoryRepository = SqlCategories(ctx)
+        self.products: ProductRepository = SqlProducts(ctx)
+        self.packages: PackageRepository = SqlPackages(ctx)
+        self.buy_gifts: BuyGiftRepository = SqlBuyGifts(ctx)
+        self.mall_configs: MallConfigRepository = SqlMallConfigs(ctx)
+        self.mall_settings: MallSettingsRepository = SqlMallSettings(ctx)
+        self.trades: TradeRepository = SqlTrades(ctx)
+        self.mall_orders: SubOrderRepository = SqlSubOrders(ctx)
+        self.after_sales: AfterSaleRepository = SqlAfterSales(ctx)
+        self.ratings: RatingRepository = SqlRatings(ctx)
+        self.mall_exceptions: ExceptionRepository = SqlMallExceptions(ctx)
         return self
 
     def __exit__(

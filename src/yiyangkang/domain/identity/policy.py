@@ -93,6 +93,27 @@ class Operation(StrEnum):
     ALARM_HANDLE = "monitoring.alarm.handle"  # acknowledge, close
     VITALS_READ = "monitoring.vitals.read"  # M-08, P-03
     SOS_RAISE = "monitoring.sos.raise"  # M-12
+    # Service mall (服务商城)
+    MALL_BROWSE = "mall.browse"  # search, categories, stores, product detail (M-01…M-04)
+    MALL_CATEGORY_WRITE = "mall.category.write"  # the platform's category tree
+    MALL_SETTINGS_WRITE = "mall.settings.write"  # reviewers (A-03), time limits, exception rules (A-08)
+    MALL_CATALOGUE_READ = "mall.catalogue.read"  # a seller's products, packages, rules in any review state
+    MALL_CATALOGUE_WRITE = "mall.catalogue.write"  # publish and edit products, packages, buy-gift rules; stock
+    MALL_REVIEW = "mall.review"  # review what sellers publish, within the configured reviewer level
+    MALL_CONFIG_WRITE = "mall.config.write"  # service areas, store and pickup addresses (A-13)
+    MALL_BUY = "mall.buy"  # check out and pay for an elder (M-05; staff and admins: 起单)
+    MALL_ORDER_READ = "mall.order.read"  # sub-orders (P-01/P-02, A-05)
+    MALL_ORDER_FULFIL = "mall.order.fulfil"  # dispatch, verify, ship, logistics, supplementary record
+    MALL_ORDER_SERVE = "mall.order.serve"  # the assigned worker starts, returns, completes a home visit
+    MALL_ORDER_CANCEL = "mall.order.cancel"
+    MALL_AFTER_SALE_REQUEST = "mall.after_sale.request"
+    MALL_AFTER_SALE_READ = "mall.after_sale.read"
+    MALL_AFTER_SALE_REVIEW = "mall.after_sale.review"  # A-07: the seller reviews its own orders' requests
+    MALL_RATE = "mall.rating.write"  # the elder rates a completed order
+    MALL_RATING_READ = "mall.rating.read"
+    MALL_RATING_HIDE = "mall.rating.hide"  # A-06: hidden from the mini-program, kept for the records
+    MALL_EXCEPTION_READ = "mall.exception.read"
+    MALL_EXCEPTION_REVIEW = "mall.exception.review"
 
 
 R, Op, S = Role, Operation, Scope
@@ -194,9 +215,32 @@ POLICY: Mapping[tuple[Role, Operation], Scope] = {
         for op in (Op.DEVICE_READ, Op.ALARM_READ, Op.VITALS_READ, Op.SOS_RAISE)
     },
     (R.PARTNER, Op.DEVICE_INGEST): S.SUBTREE,
+    # Mall: everyone signed in browses; institutions sell, review (as configured), fulfil and answer
+    # after-sales of their subtree; staff fulfil and serve their institution's orders and place orders for
+    # its elders (起单); elders and families buy, cancel, ask for after-sales and rate for their elders.
+    **{(role, Op.MALL_BROWSE): S.ALL for role in Role if role is not R.PARTNER},
+    **{
+        (R.INSTITUTION_ADMIN, op): S.SUBTREE
+        for op in (Op.MALL_CATALOGUE_READ, Op.MALL_CATALOGUE_WRITE, Op.MALL_REVIEW, Op.MALL_CONFIG_WRITE,
+                   Op.MALL_BUY, Op.MALL_ORDER_READ, Op.MALL_ORDER_FULFIL, Op.MALL_ORDER_CANCEL,
+                   Op.MALL_AFTER_SALE_REQUEST, Op.MALL_AFTER_SALE_READ, Op.MALL_AFTER_SALE_REVIEW,
+                   Op.MALL_RATING_READ, Op.MALL_EXCEPTION_READ, Op.MALL_EXCEPTION_REVIEW)
+    },
+    **{
+        (R.STAFF, op): S.INSTITUTION
+        for op in (Op.MALL_CATALOGUE_READ, Op.MALL_BUY, Op.MALL_ORDER_READ, Op.MALL_ORDER_FULFIL,
+                   Op.MALL_ORDER_SERVE, Op.MALL_ORDER_CANCEL, Op.MALL_AFTER_SALE_REQUEST, Op.MALL_AFTER_SALE_READ,
+                   Op.MALL_RATING_READ)
+    },
+    **{
+        (role, op): S.LINKED
+        for role in (R.ELDER, R.FAMILY)
+        for op in (Op.MALL_BUY, Op.MALL_ORDER_READ, Op.MALL_ORDER_CANCEL, Op.MALL_AFTER_SALE_REQUEST,
+                   Op.MALL_AFTER_SALE_READ, Op.MALL_RATE)
+    },
     # Government auditors read the settlement and the business behind it.
     **{(R.GOV_AUDITOR, op): S.ALL for op in (Op.CONTRACT_READ, Op.HOMEBED_ORDER_READ, Op.HOMEBED_EXCEPTION_READ,
-                                             Op.HOMEBED_REPORT)},
+                                             Op.HOMEBED_REPORT, Op.MALL_ORDER_READ, Op.MALL_EXCEPTION_READ)},
     # Government auditors read; they change nothing.
     (R.GOV_AUDITOR, Op.INSTITUTION_READ): S.ALL,
     (R.GOV_AUDITOR, Op.AUDIT_READ): S.ALL,

@@ -15,6 +15,9 @@ class NumberKind(StrEnum):
     ORDER = "FW"  # 服务
     RENOVATION = "GZ"  # 改造
     ALARM = "BJ"  # 报警
+    TRADE = "JY"  # 商城交易单
+    MALL_ORDER = "DD"  # 商城订单（子订单）
+    AFTER_SALE = "SH"  # 售后
 
 
 def sequence_key(kind: NumberKind, day: date) -> str:

@@ -7,8 +7,10 @@ from enum import Enum
 from typing import TypeVar
 
 from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
+from yiyangkang.domain.kernel.money import Money
 
 T = TypeVar("T")
+MAX_PRICE_FEN = 10_000_000  # ¥100,000: a price above is a typo
 V = TypeVar("V")
 E = TypeVar("E", bound=Enum)
 
@@ -52,6 +54,17 @@ class Checks:
             self.fail(name, f"{label}不能超过{max_len}个字", code="TOO_LONG")
             return None
         return cleaned
+
+    def money(self, name: str, value: int | None, *, label: str, required: bool = True,
+              maximum: int = MAX_PRICE_FEN) -> Money | None:
+        """An amount in fen within [0, maximum]."""
+        if value is None:
+            if required:
+                self.fail(name, f"请填写{label}", code="REQUIRED")
+            return None
+        if self.require(name, 0 <= value <= maximum, f"{label}应在0～{maximum // 100}元之间", "OUT_OF_RANGE"):
+            return Money(value)
+        return None
 
     def require(self, name: str, ok: bool, message: str, code: str = "INVALID") -> bool:
         if not ok:

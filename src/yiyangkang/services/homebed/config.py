@@ -21,7 +21,6 @@ from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import FieldError, NotFound, ValidationFailed
 from yiyangkang.domain.kernel.events import Aggregate
-from yiyangkang.domain.kernel.money import Money
 from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.orgs.regions import region_prefix
 from yiyangkang.ports.homebed import CatalogRepository
@@ -39,19 +38,6 @@ from yiyangkang.services.institutions import check_region
 from yiyangkang.services.runtime import Runtime
 
 V = TypeVar("V")
-MAX_PRICE_FEN = 10_000_000  # ¥100,000: anything above is a typo
-
-
-def _fen(checks: Checks, name: str, value: int | None, label: str, *, required: bool = True) -> Money | None:
-    if value is None:
-        if required:
-            checks.fail(name, f"请填写{label}", "REQUIRED")
-        return None
-    if checks.require(name, 0 <= value <= MAX_PRICE_FEN, f"{label}应在0～{MAX_PRICE_FEN // 100}元之间", "OUT_OF_RANGE"):
-        return Money(value)
-    return None
-
-
 # -- forms ------------------------------------------------------------------------------------------
 @frozen(kw_only=True)
 class ServiceItemForm:
@@ -125,7 +111,7 @@ def _service_item(uow: UnitOfWork, checks: Checks, f: ServiceItemForm, creating:
         if checks.require("standard_minutes", ok, "标准服务时长应为5～1440分钟", "OUT_OF_RANGE"):
             v["standard_minutes"] = f.standard_minutes
     if creating or f.price_fen is not None:
-        v["price"] = _fen(checks, "price_fen", f.price_fen, "价格")
+        v["price"] = checks.money("price_fen", f.price_fen, label="价格")
     if f.description is not None:
         v["description"] = checks.text("description", f.description, label="说明", max_len=500, required=False) or ""
     v.update({k: getattr(f, k) for k in ("subsidy_eligible", "active") if getattr(f, k) is not None})
@@ -146,13 +132,13 @@ def _subsidy_type(uow: UnitOfWork, checks: Checks, f: SubsidyTypeForm, creating:
     amount = f.amount_fen if f.amount_fen is not None else (None if creating else getattr(current.amount, "fen", None))
     ratio = f.ratio_bp if f.ratio_bp is not None else (None if creating else current.ratio_bp)
     if mode is SubsidyMode.AMOUNT:
-        v["amount"], v["ratio_bp"] = _fen(checks, "amount_fen", amount, "补贴金额"), None
+        v["amount"], v["ratio_bp"] = checks.money("amount_fen", amount, label="补贴金额"), None
     elif mode is SubsidyMode.RATIO:
         valid = ratio is not None and 1 <= ratio <= 10_000
         if checks.require("ratio_bp", valid, "补贴比例应为1～10000（万分比）", "OUT_OF_RANGE"):
             v["ratio_bp"], v["amount"] = ratio, None
     if f.cap_fen is not None:
-        v["cap"] = None if f.cap_fen == 0 else _fen(checks, "cap_fen", f.cap_fen, "封顶金额")
+        v["cap"] = None if f.cap_fen == 0 else checks.money("cap_fen", f.cap_fen, label="封顶金额")
     if f.active is not None:
         v["active"] = f.active
     return v
@@ -166,7 +152,7 @@ def _renovation_item(uow: UnitOfWork, checks: Checks, f: RenovationItemForm, cre
     if creating or f.unit is not None:
         v["unit"] = checks.text("unit", f.unit, label="计量单位", max_len=8)
     if creating or f.price_fen is not None:
-        v["price"] = _fen(checks, "price_fen", f.price_fen, "单价")
+        v["price"] = checks.money("price_fen", f.price_fen, label="单价")
     if f.description is not None:
         v["description"] = checks.text("description", f.description, label="说明", max_len=500, required=False) or ""
     if f.active is not None:

@@ -23,24 +23,11 @@ from yiyangkang.domain.homebed.config import (
     SubsidyType,
 )
 from yiyangkang.domain.homebed.contracts import CONTRACT_STATUS_LABELS, FREQUENCY_LABELS, Contract, ContractTerms
-from yiyangkang.domain.homebed.exceptions import EXCEPTION_KIND_LABELS, REVIEW_STATUS_LABELS, ExceptionOrder
 from yiyangkang.domain.homebed.orders import ORDER_STATUS_LABELS, HomeBedOrder
 from yiyangkang.domain.homebed.renovation import RENOVATION_STATUS_LABELS, RenovationTask
-from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.masking import mask_address, mask_id_card, mask_name, mask_phone
-
-
-@frozen
-class FileView:
-    key: str
-    name: str
-    content_type: str
-    size: int
-    uploaded_at: datetime
-
-    @classmethod
-    def of(cls, f: FileRef) -> FileView:
-        return cls(f.key, f.name, f.content_type, f.size, f.uploaded_at)
+from yiyangkang.services.views import ExceptionView as ExceptionView
+from yiyangkang.services.views import FileView as FileView
 
 
 @frozen
@@ -407,31 +394,4 @@ class OrderView:
             end_lat=e.lat if e else None, return_count=o.return_count, return_reason=o.return_reason,
             cancel_reason=o.cancel_reason, supplementary=o.supplementary, confirmation_note=o.confirmation_note,
             created_at=o.created_at, version=o.version,
-        )
-
-
-@frozen
-class ExceptionView:
-    id: str
-    order_id: str
-    order_number: str
-    institution_id: str
-    elder_id: str
-    staff_id: str | None
-    type: str
-    type_label: str
-    detail: str
-    detected_at: datetime
-    status: str
-    status_label: str
-    review_note: str
-    reviewed_at: datetime | None
-    version: int
-
-    @classmethod
-    def of(cls, e: ExceptionOrder) -> ExceptionView:
-        return cls(
-            e.id, e.order_id, e.order_number, e.institution_id, e.elder_id, e.staff_id, e.type.value,
-            EXCEPTION_KIND_LABELS[e.type], e.detail, e.detected_at, e.status.value, REVIEW_STATUS_LABELS[e.status],
-            e.review_note, e.reviewed_at, e.version,
         )

@@ -1,0 +1,38 @@
+"""The sandbox payment provider (沙箱支付): confirms every charge and refund at once and remembers them,
+for tests, the demo and development. It moves no money; the real providers replace it in production."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import UTC, datetime
+
+from yiyangkang.ports.mall import Charge, ChargeRequest, RefundRequest, RefundResult
+
+
+class SandboxPaymentGateway:
+    channel = "sandbox"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.charges: list[ChargeRequest] = []
+        self.refunds: list[RefundRequest] = []
+
+    def charge(self, request: ChargeRequest) -> Charge:
+        if request.amount.fen <= 0:
+            raise ValueError("a charge must be positive")
+        with self._lock:
+            self.charges.append(request)
+        return Charge(paid=True, transaction_id=f"SANDBOX-{uuid.uuid4().hex[:20]}", paid_at=datetime.now(UTC))
+
+    def refund(self, request: RefundRequest) -> RefundResult:
+        if not 0 < request.amount.fen <= request.total.fen:
+            return RefundResult(refund_id="", succeeded=False, message="退款金额无效")
+        with self._lock:
+            self.refunds.append(request)
+        return RefundResult(refund_id=f"SANDBOX-R-{uuid.uuid4().hex[:18]}", succeeded=True)
+
+    def refunded_total(self, trade_number: str) -> int:
+        """Fen refunded so far for one trade (tests check it against the orders)."""
+        with self._lock:
+            return sum(r.amount.fen for r in self.refunds if r.trade_number == trade_number)
