@@ -11,7 +11,6 @@ from attrs import frozen
 from yiyangkang.domain.identity.policy import Operation, Visibility
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import NotFound
-from yiyangkang.domain.kernel.money import Money
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.mall.catalogue import Fulfilment, Product
