@@ -30,6 +30,20 @@ from apps.api.controllers.homebed_orders import (
     HomeBedReportController,
 )
 from apps.api.controllers.institutions import InstitutionController, StaffController
+from apps.api.controllers.mall import (
+    MallCatalogueController,
+    MallCategoryController,
+    MallConfigController,
+    MallSearchController,
+)
+from apps.api.controllers.mall_orders import (
+    MallAfterSaleController,
+    MallExceptionController,
+    MallOrderController,
+    MallRatingController,
+    MallTradeController,
+    MallVerifyController,
+)
 from apps.api.controllers.monitoring import (
     AlarmRuleController,
     DeadLetterController,
@@ -42,6 +56,7 @@ from apps.api.controllers.monitoring_alarms import AlarmController, CheckupDocum
 from apps.api.controllers.regions import RegionController
 from apps.api.deps import provide_page, provide_principal
 from apps.api.errors import EXCEPTION_HANDLERS, problem
+from apps.api.jobs import PeriodicJobs
 from apps.api.schemas import Health
 from apps.api.security import make_jwt_auth
 from yiyangkang.bootstrap import Container, build
@@ -70,7 +85,15 @@ def create_app(container: Container | None = None) -> Litestar:
         if any(ord(c) < 32 or ord(c) == 127 for c in raw):
             raise ValidationException("请求地址或参数含有控制字符")
 
+    jobs = PeriodicJobs(rt, rt.settings.jobs_minutes) if rt.settings.jobs_minutes > 0 else None
+
+    def on_startup() -> None:
+        if jobs is not None:
+            jobs.start()
+
     def on_shutdown() -> None:
+        if jobs is not None:
+            jobs.stop()
         if container is None:
             rt.dispose()
 
@@ -82,6 +105,9 @@ def create_app(container: Container | None = None) -> Litestar:
             HomeBedOrderController, HomeBedExceptionController, HomeBedReportController,
             DeviceModelController, DeviceController, SimCardController, AlarmRuleController, DeadLetterController,
             DeviceIngestController, AlarmController, VitalsController, CheckupDocumentController,
+            MallCategoryController, MallSearchController, MallCatalogueController, MallConfigController,
+            MallTradeController, MallOrderController, MallVerifyController, MallAfterSaleController,
+            MallRatingController, MallExceptionController,
         ],
         # Uploads are at most 10 MB; the multipart envelope needs a little more.
         request_max_body_size=11 * 1024 * 1024,
@@ -93,6 +119,7 @@ def create_app(container: Container | None = None) -> Litestar:
         exception_handlers={**EXCEPTION_HANDLERS, _Unavailable: _unavailable},
         before_request=refuse_control_characters,
         on_app_init=[jwt_auth.on_app_init],
+        on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         plugins=[AttrsSchemaPlugin()],
         openapi_config=OpenAPIConfig(

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from apps.cli.common import operator, runtime
+from apps.cli.exceptions import scan_and_report
 from yiyangkang.bootstrap import write_sheet
 from yiyangkang.domain.homebed.reports import SettlementRow
 from yiyangkang.services.auth import system_principal
@@ -47,11 +48,9 @@ def remind_expiring_cmd() -> None:
 
 @homebed.command("scan-exceptions")
 def scan_exceptions_cmd() -> None:
-    """Raise exception orders (dispatch timeout, late, overtime, too short) not raised before."""
-    with runtime() as rt, click.progressbar(length=0, label="扫描异常单", file=sys.stderr, show_pos=True) as bar:
-        result = exceptions.scan_exceptions(rt, progress=lambda n: bar.update(n - bar.pos))
-    detail = "，".join(f"{k} {v}" for k, v in sorted(result.by_type.items())) or "无"
-    click.echo(f"异常扫描：检查 {result.examined} 单，新增异常 {result.raised} 条（{detail}）。")
+    """Raise exception orders (dispatch timeout, late, overtime, too short) not raised before
+    (the same as `yyk exceptions scan --kind homebed`)."""
+    scan_and_report("homebed", exceptions.DESK)
 
 
 @click.group()

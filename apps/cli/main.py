@@ -9,6 +9,8 @@
     yyk homebed remind-expiring    contract-expiry reminders to institutions and families (daily)
     yyk homebed scan-exceptions    raise exception orders (dispatch timeout, late, overtime, too short)
     yyk report homebed-settlement  the government settlement report as XLSX/CSV
+    yyk exceptions scan|export     exception orders of the home bed and the mall (one engine)
+    yyk mall close-unpaid          close trades not paid in time, stock back
     yyk serve                      serve the REST API
 """
 
@@ -20,7 +22,9 @@ from pathlib import Path
 import click
 
 from apps.cli.common import operator, runtime
+from apps.cli.exceptions import exceptions
 from apps.cli.homebed import homebed, report
+from apps.cli.mall import mall
 from apps.cli.monitoring import bridge, monitoring
 from yiyangkang.bootstrap import UnreadableFile, read_region_file, read_sheet, write_sheet
 from yiyangkang.services import accounts, regions
@@ -186,6 +190,8 @@ cli.add_command(homebed)
 cli.add_command(monitoring)
 cli.add_command(bridge)
 cli.add_command(report)
+cli.add_command(exceptions)
+cli.add_command(mall)
 
 if __name__ == "__main__":
     cli()

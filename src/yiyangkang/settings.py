@@ -54,6 +54,9 @@ class Settings:
     bridge_workers: int = 4
     bridge_batch: int = 200
     bridge_scan_seconds: int = 15
+    # Housekeeping inside the API process (exception scans, closing unpaid trades) every this many minutes;
+    # 0 leaves it to cron and `yyk exceptions scan` / `yyk mall close-unpaid`.
+    jobs_minutes: int = 0
     # Who delivers notices to phones: "sandbox" (records them in notify_outbox) or "tencent-sms" (腾讯云短信,
     # API 3.0 SendSms). The Tencent SMS account: API key pair, SmsSdkAppId, approved signature (签名) and
     # region; the approved template per notice topic (`topic=templateId,...`, a dotted prefix serves every
@@ -134,6 +137,7 @@ class Settings:
             bridge_workers=number("BRIDGE_WORKERS", default.bridge_workers),
             bridge_batch=number("BRIDGE_BATCH", default.bridge_batch),
             bridge_scan_seconds=number("BRIDGE_SCAN_SECONDS", default.bridge_scan_seconds),
+            jobs_minutes=number("JOBS_MINUTES", default.jobs_minutes),
             notifier=text("NOTIFIER", default.notifier).strip().lower(),
             tencent_sms_secret_id=text("TENCENT_SMS_SECRET_ID", default.tencent_sms_secret_id),
             tencent_sms_secret_key=text("TENCENT_SMS_SECRET_KEY", default.tencent_sms_secret_key),
