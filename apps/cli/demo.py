@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from attrs import frozen
 
 from apps.cli.demo_homebed import seed_homebed
+from apps.cli.demo_mall import seed_mall
 from apps.cli.demo_monitoring import seed_monitoring
 from yiyangkang.bootstrap import Container, read_region_file
 from yiyangkang.domain.homebed.contracts import ContractStatus
@@ -97,6 +98,8 @@ class DemoSummary:
     orders: int
     devices: int = 0
     sims: int = 0
+    products: int = 0
+    trades: int = 0
 
 
 def _credit_code(rng: random.Random) -> str:
@@ -215,8 +218,11 @@ def seed_demo(rt: Container, on_step: Callable[[str], None] | None = None) -> De
     homebed = seed_homebed(rt)
     step("健康监测（设备、告警规则、一天的监测数据与告警）")
     monitoring = seed_monitoring(rt, _monitored_elders(rt))
+    step("服务商城（分类、商品与审核、套餐与买赠、十一月的订单、评价与售后）")
+    mall = seed_mall(rt)
     return DemoSummary(region_count, len(inst_ids), n_staff, n_elders, n_family, n_accounts, homebed["contracts"],
-                       homebed["orders"], monitoring["devices"], monitoring["sims"])
+                       homebed["orders"], monitoring["devices"], monitoring["sims"], mall["products"],
+                       mall["trades"])
 
 
 def _monitored_elders(rt: Container) -> list[str]:

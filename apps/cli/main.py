@@ -92,7 +92,7 @@ def seed_demo(if_empty: bool) -> None:
             f"演示数据已就绪：区划 {summary.regions}，机构 {summary.institutions}，员工 {summary.staff}，"
             f"老人 {summary.elders}，家属 {summary.family_members}，账号 {summary.accounts}，"
             f"家床签约 {summary.contracts}，家床订单 {summary.orders}，监测设备 {summary.devices}，"
-            f"4G通信卡 {summary.sims}。\n"
+            f"4G通信卡 {summary.sims}，商城商品 {summary.products}，商城订单 {summary.trades}。\n"
             f"登录示例：operator / admin_yuexiu / elder01 / family01，密码 {DEMO_PASSWORD}"
         )
 
