@@ -1,6 +1,8 @@
 """Dependencies every controller may ask for: the runtime, the caller, the page request."""
 
-from typing import Any
+import tempfile
+from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import quote
 
 from litestar import Request, Response
@@ -8,6 +10,7 @@ from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
 
+from yiyangkang.bootstrap import write_sheet
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.paging import MAX_PAGE_SIZE, PageRequest
@@ -47,3 +50,17 @@ def file_response(ref: FileRef, data: bytes) -> Response[bytes]:
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(ref.name)}",
         "X-Content-Type-Options": "nosniff",
     })
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sheet_response(header: list[str], rows: Any, fmt: Literal["csv", "xlsx"], name: str) -> Response[bytes]:
+    """Rows as a CSV (UTF-8 with BOM, Excel opens it right) or XLSX download named `name`.`fmt`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"export.{fmt}"
+        write_sheet(path, header, rows)
+        content = path.read_bytes()
+    media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
+    return Response(content=content, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})

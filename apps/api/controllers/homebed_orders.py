@@ -1,17 +1,15 @@
 """Home-bed service orders (HB-10/11, S-01…S-03, S-06), exception orders (A-08) and reports (HB-30)."""
 
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 from typing import Literal
 
 from litestar import Controller, Response, get, post
 from litestar.params import Parameter
 
-from apps.api.deps import OptionalId, form_of
+from apps.api.deps import OptionalId, form_of, sheet_response
 from apps.api.homebed_schemas import LocationIn, NoteIn, OrderIn, ReasonIn, RecordIn, ReviewIn, StaffIdIn
 from apps.api.schemas import PageOut
-from yiyangkang.bootstrap import Container, write_sheet
+from yiyangkang.bootstrap import Container
 from yiyangkang.domain.homebed.exceptions import ExceptionKind, ReviewStatus
 from yiyangkang.domain.homebed.orders import OrderStatus
 from yiyangkang.domain.homebed.reports import BusinessReport
@@ -147,16 +145,9 @@ class HomeBedReportController(Controller):
         start, end = reports.parse_period(period)
         flt = reports.settlement_filter(principal, start, end, region_code=region_code, institution_id=institution_id,
                                         subsidy_type_id=subsidy_type_id)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"settlement.{format}"
-            write_sheet(path, reports.SETTLEMENT_HEADER,
-                        reports.settlement_sheet(reports.settlement_rows(rt, principal, flt)))
-            content = path.read_bytes()
-        media = "text/csv; charset=utf-8" if format == "csv" else \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        name = f"homebed-settlement-{start:%Y%m%d}-{end - timedelta(days=1):%Y%m%d}.{format}"  # both inclusive
-        return Response(content=content, media_type=media,
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        name = f"homebed-settlement-{start:%Y%m%d}-{end - timedelta(days=1):%Y%m%d}"  # both inclusive
+        return sheet_response(reports.SETTLEMENT_HEADER,
+                              reports.settlement_sheet(reports.settlement_rows(rt, principal, flt)), format, name)
 
     @get("/business", operation_id="homeBedBusiness", sync_to_thread=True,
          summary="家床业务报表（签约、订单状态、准时率与异常率）")

@@ -1,15 +1,13 @@
 """The mall's order side (M-05, A-05…A-08, P-01/P-02): checkout and payment, sub-orders and their
 fulfilment, verification codes, after-sales, ratings, exception orders and their export."""
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import Parameter
 
-from apps.api.deps import Multipart, OptionalId, file_response, upload_of
+from apps.api.deps import Multipart, OptionalId, file_response, sheet_response, upload_of
 from apps.api.homebed_schemas import ReasonIn, ReviewIn, StaffIdIn
 from apps.api.mall_schemas import (
     AfterSaleIn,
@@ -27,7 +25,7 @@ from apps.api.mall_schemas import (
     TrackingIn,
 )
 from apps.api.schemas import PageOut
-from yiyangkang.bootstrap import Container, write_sheet
+from yiyangkang.bootstrap import Container
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import FieldError, ValidationFailed
 from yiyangkang.domain.kernel.paging import PageRequest
@@ -282,14 +280,7 @@ class MallExceptionController(Controller):
                status: ReviewStatus | None = None, type: ExceptionKind | None = None,
                institution_id: str | None = OptionalId) -> Response[bytes]:
         rows = DESK.export_rows(rt, principal, status=status, type=type, institution_id=institution_id)
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / f"exceptions.{format}"
-            write_sheet(path, rows[0], rows[1:])
-            content = path.read_bytes()
-        media = "text/csv; charset=utf-8" if format == "csv" else \
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(content=content, media_type=media,
-                        headers={"Content-Disposition": f'attachment; filename="mall-exceptions.{format}"'})
+        return sheet_response(rows[0], rows[1:], format, "mall-exceptions")
 
     @get("/{exception_id:str}", operation_id="getMallException", sync_to_thread=True, summary="异常单详情")
     def get_exception(self, rt: Container, principal: Principal, exception_id: str) -> ExceptionView:

@@ -21,6 +21,7 @@ from yiyangkang.ports.mall import ProductQuery, SortBy
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import load_elder, require
 from yiyangkang.services.institutions import check_location
+from yiyangkang.services.mall.catalogue import all_on_sale
 from yiyangkang.services.mall.common import PRODUCT_KIND, today
 from yiyangkang.services.mall.views import (
     BuyGiftView,
@@ -132,7 +133,7 @@ def store_page(rt: Runtime, principal: Principal, institution_id: str) -> StoreP
     with rt.uow() as uow:
         store = _store_summary(uow, institution_id)
         config = uow.mall_configs.get(institution_id)
-        products = _all_on_sale(uow, institution_id)
+        products = all_on_sale(uow, ProductQuery(institution_id=institution_id))
         categories = {c.id: c for c in uow.mall_categories.all()}
         groups: dict[str, list[ProductView]] = {}
         for p in products:
@@ -154,17 +155,6 @@ def store_page(rt: Runtime, principal: Principal, institution_id: str) -> StoreP
             [{"category_id": top, "name": categories[top].name if top in categories else "其他", "products": items}
              for top, items in groups.items()],
             zone, [PackageView.of(p, members) for p in packages])
-
-
-def _all_on_sale(uow: UnitOfWork, institution_id: str) -> list[Product]:
-    items: list[Product] = []
-    n = 1
-    while True:
-        page = uow.products.search(ProductQuery(institution_id=institution_id), PageRequest(n, 200))
-        items += page.items
-        if n * 200 >= page.total:
-            return items
-        n += 1
 
 
 @frozen

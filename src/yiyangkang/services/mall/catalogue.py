@@ -27,6 +27,7 @@ from yiyangkang.domain.mall.catalogue import (
     ProductContent,
 )
 from yiyangkang.domain.mall.review import ReviewState, ReviewSubject, may_review
+from yiyangkang.ports.mall import ProductQuery
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import institution_of, load_institution, require, visibility
 from yiyangkang.services.mall.common import PRODUCT_KIND, mall_settings
@@ -86,8 +87,23 @@ def update_category(rt: Runtime, principal: Principal, ident: str, form: Categor
         checks.done()
         if item.change(changes, principal.actor, rt.clock.now()):
             uow.mall_categories.save(item)
+            if "name" in changes:  # search finds products by their categories' names
+                for product in all_on_sale(uow, ProductQuery(category_path=item.path)):
+                    reindex(uow, product)
             uow.commit()
         return CategoryView.of(item)
+
+
+def all_on_sale(uow: UnitOfWork, query: ProductQuery) -> list[Product]:
+    """Every product on sale matching `query` (a store's, a category's), page by page."""
+    found: list[Product] = []
+    n = 1
+    while True:
+        page = uow.products.search(query, PageRequest(n, 500))
+        found += page.items
+        if n * 500 >= page.total:
+            return found
+        n += 1
 
 
 def list_categories(rt: Runtime, principal: Principal) -> list[CategoryView]:

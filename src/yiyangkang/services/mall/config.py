@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 from attrs import frozen
 
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import NotFound
+from yiyangkang.domain.kernel.events import Aggregate
 from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.mall.config import MALL_LIMITS, SETTINGS_ID, MallConfig, MallSettings, Place, ServiceArea
 from yiyangkang.domain.mall.review import ReviewerLevel
@@ -21,6 +23,8 @@ from yiyangkang.services.mall.views import MallConfigView, MallSettingsView
 from yiyangkang.services.runtime import Runtime
 
 MAX_RADIUS_M = 100_000
+A = TypeVar("A", bound=Aggregate)
+A_in = TypeVar("A_in", bound=Aggregate, contravariant=True)
 
 
 @frozen(kw_only=True)
@@ -71,6 +75,26 @@ def _place(checks: Checks, name: str, form: PlaceForm) -> Place:
     return Place(address=address or "", notes=notes or "", phone=phone or "", location=location)
 
 
+class _Store(Protocol[A_in]):
+    def add(self, item: A_in) -> None: ...
+
+    def save(self, item: A_in) -> None: ...
+
+
+def _upsert(uow: UnitOfWork, repo: _Store[A], item: A, fresh: bool, changes: dict[str, object],
+            principal: Principal, now: datetime) -> None:
+    """A one-per-owner document (configuration, settings): created with its first save, then changed."""
+    if fresh:
+        for key, value in changes.items():
+            setattr(item, key, value)
+        item.record_created(principal.actor, now)
+        repo.add(item)
+        uow.commit()
+    elif item.change(changes, principal.actor, now):
+        repo.save(item)
+        uow.commit()
+
+
 def get_mall_config(rt: Runtime, principal: Principal, institution_id: str) -> MallConfigView:
     """Anyone who shops may read where an institution serves and where its store is."""
     require(principal, Operation.MALL_BROWSE)
@@ -101,15 +125,7 @@ def put_mall_config(rt: Runtime, principal: Principal, institution_id: str, form
             if place is not None:
                 changes[name] = _place(checks, name, place)
         checks.done()
-        if fresh:
-            for key, value in changes.items():
-                setattr(config, key, value)
-            config.record_created(principal.actor, now)
-            uow.mall_configs.add(config)
-            uow.commit()
-        elif config.change(changes, principal.actor, now):
-            uow.mall_configs.save(config)
-            uow.commit()
+        _upsert(uow, uow.mall_configs, config, fresh, changes, principal, now)
         return MallConfigView.of(config)
 
 
@@ -142,13 +158,5 @@ def update_mall_settings(rt: Runtime, principal: Principal, values: Mapping[str,
             else:
                 checks.fail(key, "没有这项设置", "UNKNOWN_SETTING")
         checks.done()
-        if current is None:
-            for key, value in changes.items():
-                setattr(settings, key, value)
-            settings.record_created(principal.actor, now)
-            uow.mall_settings.add(settings)
-            uow.commit()
-        elif settings.change(changes, principal.actor, now):
-            uow.mall_settings.save(settings)
-            uow.commit()
+        _upsert(uow, uow.mall_settings, settings, current is None, changes, principal, now)
         return MallSettingsView.of(settings)
