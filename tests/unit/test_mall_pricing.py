@@ -22,7 +22,7 @@ from fractions import Fraction
 
 import pytest
 from attrs import define
-from hypothesis import example, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from yiyangkang.domain.kernel.money import Money
@@ -111,24 +111,34 @@ def carts(draw: st.DrawFn) -> Cart:
                                  draw(st.sampled_from(Fulfilment), label=f"fulfilment p{i}")) for i in range(n)}
     ids = sorted(products)
     product_ids = st.sampled_from(ids)
-    plain = draw(st.lists(st.tuples(product_ids, st.integers(1, 20)), max_size=5), label="plain lines")
+    plain = draw(st.lists(st.tuples(product_ids, st.integers(1, 20)), min_size=draw(st.sampled_from([0, 1, 2])),
+                         max_size=5), label="plain lines")
     packages = []
     for k in range(draw(st.integers(0, 3), label="packages")):
         items = draw(st.lists(st.tuples(product_ids, st.integers(1, 5)), min_size=1, max_size=4), label=f"items {k}")
         price = draw(st.one_of(st.just(0), st.integers(0, 10), st.integers(0, 1_000_000)), label=f"price {k}")
         packages.append((package(f"pkg{k}", items, price), draw(st.integers(1, 5), label=f"times {k}")))
+    today = TODAY + timedelta(days=draw(st.just(0) | st.integers(-3, 8), label="today"))
+    bought_ids = sorted({p for p, _ in plain}) or ids
     rules = []
-    for k in range(draw(st.integers(0, 4), label="rules")):
-        start = TODAY + timedelta(days=draw(st.integers(-5, 5), label=f"from {k}"))
+    if plain and draw(st.integers(0, 3), label="a rule sure to give") > 0:  # so that gifts are earned often
+        start = today - timedelta(days=draw(st.integers(0, 3), label="started days ago"))
         rules.append(gift_rule(
-            f"rule{k}", draw(product_ids, label=f"buy {k}"), draw(st.integers(0, 4), label=f"buy qty {k}"),
+            "rule-sure", draw(st.sampled_from(bought_ids), label="buy"), draw(st.integers(1, 3), label="buy qty"),
+            draw(product_ids, label="gift"), draw(st.integers(1, 3), label="gift qty"),
+            max_gifts=draw(st.none() | st.integers(1, 6), label="max"), valid_from=start,
+            valid_until=today + timedelta(days=draw(st.integers(0, 3), label="ends in days"))))
+    for k in range(draw(st.integers(0, 3), label="rules")):  # anything: the edges of dates, review and withdrawal
+        start = TODAY + timedelta(days=draw(st.integers(-5, 7), label=f"from {k}"))
+        rules.append(gift_rule(
+            f"rule{k}", draw(st.sampled_from(bought_ids) | product_ids, label=f"buy {k}"),
+            draw(st.integers(0, 4), label=f"buy qty {k}"),
             draw(st.sampled_from([*ids, "p-missing"]), label=f"gift {k}"), draw(st.integers(0, 3), label=f"gift qty {k}"),
             max_gifts=draw(st.none() | st.integers(0, 6), label=f"max {k}"), valid_from=start,
-            valid_until=start + timedelta(days=draw(st.integers(-2, 10), label=f"days {k}")),
+            valid_until=start + timedelta(days=draw(st.integers(-2, 12), label=f"days {k}")),
             review=draw(st.sampled_from(ReviewState), label=f"review {k}"), active=draw(st.booleans(), label=f"active {k}"),
         ))
-    on_sale = draw(st.sets(st.sampled_from(ids)), label="gift products on sale")
-    today = TODAY + timedelta(days=draw(st.integers(-3, 8), label="today"))
+    on_sale = set(ids) - draw(st.sets(st.sampled_from(ids), max_size=1), label="gift products off sale")
     return Cart(products, plain, packages, rules, {i: products[i] for i in on_sale}, today)
 
 
@@ -155,6 +165,9 @@ def test_a_cart_prices_exactly(cart: Cart) -> None:
         lines += got
 
     gifts = gift_lines(lines, cart.rules, cart.gifts_on_sale, cart.today)
+    event("gift lines", len(gifts))
+    event("all-zero package", any(not any(cart.products[i.product_id].unit_price.fen for i in pkg.items)
+                                  for pkg, _ in cart.packages))
     bought = plain_units(lines)
     expected = [(r.id, r.gift_product_id, granted(r, bought.get(r.buy_product_id, 0))) for r in cart.rules
                 if in_force(r, cart.today) and r.gift_product_id in cart.gifts_on_sale]

@@ -33,9 +33,14 @@ from yiyangkang.services.views import AuditEventView
 ELDER_SIDE = (Role.ELDER, Role.FAMILY)
 
 
-def view(principal: Principal, order: SubOrder, *, detail: bool = True) -> SubOrderView:
-    """Details show the address to those who may act on the order; the code only to the elder's side."""
-    return SubOrderView.of(order, reveal=detail, show_code=principal.role in ELDER_SIDE)
+def view(principal: Principal, order: SubOrder, uow: UnitOfWork | None = None) -> SubOrderView:
+    """The address and phone in full only in a detail (`uow` given) for the elder's side and for those who
+    fulfil the order (a worker must find the door); auditors and lists see them masked. The verification
+    code only ever reaches the elder's side."""
+    elder_side = principal.role in ELDER_SIDE
+    reveal = uow is not None and (elder_side or allows(
+        principal, Operation.MALL_ORDER_FULFIL, owner_target(uow, order.institution_id, order.elder_id)))
+    return SubOrderView.of(order, reveal=reveal, show_code=elder_side)
 
 
 def list_orders(rt: Runtime, principal: Principal, page: PageRequest, *, goods: bool | None = None,
@@ -49,12 +54,12 @@ def list_orders(rt: Runtime, principal: Principal, page: PageRequest, *, goods: 
         found = uow.mall_orders.list(vis, page, status=status, fulfilment=fulfilment, goods=goods,
                                      institution_id=institution_id, elder_id=elder_id, keyword=keyword,
                                      staff_id=(principal.staff_id or "\x00") if mine else None)
-        return found.map(lambda o: view(principal, o, detail=False))
+        return found.map(lambda o: view(principal, o))
 
 
 def get_order(rt: Runtime, principal: Principal, ident: str) -> SubOrderView:
     with rt.uow() as uow:
-        return view(principal, load_order(uow, principal, Operation.MALL_ORDER_READ, ident))
+        return view(principal, load_order(uow, principal, Operation.MALL_ORDER_READ, ident), uow)
 
 
 def order_events(rt: Runtime, principal: Principal, ident: str) -> list[AuditEventView]:
@@ -73,7 +78,7 @@ def _act(rt: Runtime, principal: Principal, op: Operation, ident: str,
         action(uow, order, rt.clock.now())
         uow.mall_orders.save(order)
         uow.commit()
-        return view(principal, order)
+        return view(principal, order, uow)
 
 
 def _location(lng: float | None, lat: float | None) -> GeoPoint | None:
@@ -144,7 +149,7 @@ def find_by_code(rt: Runtime, principal: Principal, code: str) -> SubOrderView:
     """What a code will verify, before verifying it (staff scan first, then confirm)."""
     digits = parse_code(code)
     with rt.uow() as uow:
-        return view(principal, _coded(rt, uow, principal, digits, lock=False))
+        return view(principal, _coded(rt, uow, principal, digits, lock=False), uow)
 
 
 def _coded(rt: Runtime, uow: UnitOfWork, principal: Principal, digits: str, *, lock: bool) -> SubOrder:
@@ -166,7 +171,7 @@ def verify(rt: Runtime, principal: Principal, code: str, units: dict[int, int] |
         order.verify(units, principal.actor, rt.clock.now())
         uow.mall_orders.save(order)
         uow.commit()
-        return view(principal, order)
+        return view(principal, order, uow)
 
 
 @frozen(kw_only=True)
