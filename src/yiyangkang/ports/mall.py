@@ -80,7 +80,9 @@ class ProductRepository(Repository[Product], Protocol):
 
     def add_sales(self, product_id: str, units: int) -> None: ...
 
-    def add_rating(self, product_id: str, stars: int) -> None: ...
+    def add_rating(self, product_id: str, stars: int, count: int = 1) -> None:
+        """Count a rating in (count 1) or take it out again (count -1, stars negative)."""
+        ...
 
 
 class PackageRepository(Repository[ServicePackage], Protocol):

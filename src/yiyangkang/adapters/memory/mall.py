@@ -134,8 +134,8 @@ class MemoryProducts(_Owned[Product]):
     def add_sales(self, product_id: str, units: int) -> None:
         self._bump(product_id, Counters(stock=0, sales=units))
 
-    def add_rating(self, product_id: str, stars: int) -> None:
-        self._bump(product_id, Counters(stock=0, rating_sum=stars, rating_count=1))
+    def add_rating(self, product_id: str, stars: int, count: int = 1) -> None:
+        self._bump(product_id, Counters(stock=0, rating_sum=stars, rating_count=count))
 
     def apply(self) -> None:
         super().apply()

@@ -351,8 +351,12 @@ class SubOrder(Aggregate):
         self.return_count, self.return_reason = self.return_count + 1, reason
 
     def start(self, staff_id: str | None, location: GeoPoint | None, actor: Actor, at: datetime) -> None:
-        """开始服务 (签到) at the door, after the elder's verification code checked out."""
+        """开始服务 (签到) at the door, after the elder's verification code checked out. Not while a refund
+        request holds units of the visit: it is decided first (a visit refunded as never served must not
+        have been served)."""
         self._worker(staff_id)
+        if any(ln.reserved_units for ln in self.lines):
+            raise Conflict("订单有处理中的退款申请，请先处理售后再开始服务", code="MALL_ORDER_AFTER_SALE_OPEN")
         SUB_LIFECYCLE.move(self, S.IN_SERVICE, actor=actor, at=at, event="started")
         self.started_at, self.start_location = at, location
 

@@ -299,7 +299,8 @@ def adjust_stock(rt: Runtime, principal: Principal, ident: str, delta: int, reas
         product = _load_product(uow, principal, Operation.MALL_CATALOGUE_WRITE, ident)
         checks = Checks()
         checks.require("delta", product.fulfilment.is_goods, "服务类商品不计库存", "NOT_APPLICABLE")
-        checks.require("delta", delta != 0 and abs(delta) <= MAX_STOCK, f"调整数量应为非零且不超过{MAX_STOCK}",
+        after = (product.counters.stock or 0) + delta
+        checks.require("delta", delta != 0 and after <= MAX_STOCK, f"调整数量应为非零，调整后库存不超过{MAX_STOCK}",
                        "OUT_OF_RANGE")
         checks.done()
         if delta > 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from datetime import date, datetime
 
 from yiyangkang.domain.identity.policy import Operation
@@ -41,7 +42,8 @@ def code_hash(rt: Runtime, code: str) -> str:
 
 def parse_code(raw: str) -> str:
     """The digits of a typed or scanned code (the QR payload is `yyk:verify:<digits>`)."""
-    text = raw.strip().removeprefix("yyk:verify:").replace(" ", "")
+    text = unicodedata.normalize("NFKC", raw).strip().removeprefix("yyk:verify:").replace(" ", "")
+    text = text if text.isascii() else ""  # NFKC made full-width digits plain; other digit forms are not codes
     if len(text) != CODE_DIGITS or not text.isdigit():
         raise ValidationFailed([FieldError("code", "核销码应为12位数字", "INVALID_CODE")])
     return text

@@ -107,6 +107,10 @@ def set_hidden(rt: Runtime, principal: Principal, ident: str, hidden: bool, reas
         checks = Checks()
         why = checks.text("reason", reason, label="隐藏原因", max_len=200, required=hidden)
         checks.done()
+        if item.hidden != hidden:  # a hidden rating no longer counts in the products' stars
+            sign = -1 if hidden else 1
+            for product_id in item.product_ids:
+                uow.products.add_rating(product_id, sign * item.stars, sign)
         item.set_hidden(hidden, why or "", principal.actor, rt.clock.now())
         uow.ratings.save(item)
         uow.commit()

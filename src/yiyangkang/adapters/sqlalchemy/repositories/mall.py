@@ -153,9 +153,9 @@ class SqlProducts(DocumentRepository[Product]):
     def add_sales(self, product_id: str, units: int) -> None:
         self._bump(product_id, sales=self.table.c.sales + units)
 
-    def add_rating(self, product_id: str, stars: int) -> None:
+    def add_rating(self, product_id: str, stars: int, count: int = 1) -> None:
         c = self.table.c
-        self._bump(product_id, rating_sum=c.rating_sum + stars, rating_count=c.rating_count + 1)
+        self._bump(product_id, rating_sum=c.rating_sum + stars, rating_count=c.rating_count + count)
 
 
 class _Reviewed:
