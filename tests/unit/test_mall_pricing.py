@@ -80,8 +80,9 @@ def granted(rule: BuyGiftRule, bought: int) -> int:
     """A-04: gift_quantity for every full buy_quantity bought, at most max_gifts_per_order."""
     if rule.buy_quantity <= 0:
         return 0
-    earned = (bought // rule.buy_quantity) * rule.gift_quantity
-    return earned if rule.max_gifts_per_order is None else min(earned, rule.max_gifts_per_order)
+    earned: int = (bought // rule.buy_quantity) * rule.gift_quantity
+    cap: int | None = rule.max_gifts_per_order
+    return earned if cap is None else min(earned, cap)
 
 
 def plain_units(lines: Sequence[PricedLine]) -> dict[str, int]:
@@ -133,10 +134,12 @@ def carts(draw: st.DrawFn) -> Cart:
         rules.append(gift_rule(
             f"rule{k}", draw(st.sampled_from(bought_ids) | product_ids, label=f"buy {k}"),
             draw(st.integers(0, 4), label=f"buy qty {k}"),
-            draw(st.sampled_from([*ids, "p-missing"]), label=f"gift {k}"), draw(st.integers(0, 3), label=f"gift qty {k}"),
+            draw(st.sampled_from([*ids, "p-missing"]), label=f"gift {k}"),
+            draw(st.integers(0, 3), label=f"gift qty {k}"),
             max_gifts=draw(st.none() | st.integers(0, 6), label=f"max {k}"), valid_from=start,
             valid_until=start + timedelta(days=draw(st.integers(-2, 12), label=f"days {k}")),
-            review=draw(st.sampled_from(ReviewState), label=f"review {k}"), active=draw(st.booleans(), label=f"active {k}"),
+            review=draw(st.sampled_from(ReviewState), label=f"review {k}"),
+            active=draw(st.booleans(), label=f"active {k}"),
         ))
     on_sale = set(ids) - draw(st.sets(st.sampled_from(ids), max_size=1), label="gift products off sale")
     return Cart(products, plain, packages, rules, {i: products[i] for i in on_sale}, today)

@@ -16,6 +16,7 @@ from typing import Any
 
 from attrs import define
 
+from yiyangkang.domain.kernel.errors import InvalidTransition
 from yiyangkang.domain.kernel.events import Actor, Aggregate
 from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.lifecycle import Lifecycle
@@ -88,19 +89,21 @@ class AfterSale(Aggregate):
     def approve(self, note: str, actor: Actor, at: datetime) -> bool:
         """Approve; True when the money goes back now (refund only), False when the goods must come back first."""
         target = A.AWAITING_RETURN if self.returning and self.quantity else A.REFUNDED
-        self._reviewed(note, actor, at)
         AFTER_SALE_LIFECYCLE.move(self, target, actor=actor, at=at, reason=note, event="approved")
+        self._reviewed(note, actor, at)
         return target is A.REFUNDED
 
     def reject(self, note: str, actor: Actor, at: datetime) -> None:
-        self._reviewed(note, actor, at)
         AFTER_SALE_LIFECYCLE.move(self, A.REJECTED, actor=actor, at=at, reason=note, event="rejected")
+        self._reviewed(note, actor, at)
 
     def withdraw(self, actor: Actor, at: datetime) -> None:
         AFTER_SALE_LIFECYCLE.move(self, A.WITHDRAWN, actor=actor, at=at, event="withdrawn")
 
     def received(self, actor: Actor, at: datetime) -> None:
-        """The seller got the goods back: the refund follows."""
+        """The seller got the goods back: the refund follows. Only for an approved return."""
+        if self.status is not A.AWAITING_RETURN:
+            raise InvalidTransition(AFTER_SALE_LIFECYCLE.name, self.status.value, "goods_received")
         AFTER_SALE_LIFECYCLE.move(self, A.REFUNDED, actor=actor, at=at, event="goods_received")
 
     def refunded(self, refund_no: str, at: datetime) -> None:

@@ -312,11 +312,11 @@ class SubOrder(Aggregate):
     def cancel_paid(self, reason: str, actor: Actor, at: datetime) -> Money:
         """Cancel a paid order not started: every line's open units are cancelled and its money refunded.
         Returns the amount to refund (the caller refunds it through the payment port)."""
+        SUB_LIFECYCLE.move(self, S.CANCELLED, actor=actor, at=at, reason=reason, event="cancelled")
         amount = Money.zero()
         for ln in self.lines:
             amount += ln.paid - ln.refunded
             ln.cancelled, ln.refunded = ln.quantity - ln.returned, ln.paid
-        SUB_LIFECYCLE.move(self, S.CANCELLED, actor=actor, at=at, reason=reason, event="cancelled")
         self.cancel_reason = reason
         return amount
 
@@ -453,6 +453,8 @@ class SubOrder(Aggregate):
     def reserve(self, line_no: int, units: int, amount: Money, returning: bool) -> OrderLine:
         """Hold `amount` (and `units`) of a line for a new after-sales request; refuses what would exceed."""
         ln = self.line(line_no)
+        if not returning and units and self.status is S.IN_SERVICE:
+            raise Conflict("服务进行中，请在服务完成后再申请售后", code="MALL_ORDER_IN_SERVICE")
         limit = ln.units_out if returning else ln.open_units
         errors = []
         if not 0 <= units <= limit:
