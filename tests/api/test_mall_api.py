@@ -864,6 +864,8 @@ def test_superscript_line_number_is_refused_not_500(api: MallApi) -> None:
     assert (verify.status_code, ship.status_code) == (422, 422), (verify.text, ship.text)
     assert detail_codes(verify) == {"units.²": "INVALID"}
     assert detail_codes(ship) == {"units.²": "INVALID"}
+    huge = api.post("admin_A", f"{MALL}/verification", {"code": code_of(api, store["id"]), "units": {"1" * 5000: 1}})
+    assert huge.status_code == 422, huge.text[:200]
 
 
 def test_visit_held_by_an_open_refund_cannot_be_started(api: MallApi) -> None:

@@ -42,7 +42,7 @@ from yiyangkang.domain.mall.aftersales import OPEN_AFTER_SALE, AfterSale, AfterS
 from yiyangkang.domain.mall.catalogue import Fulfilment, Product, ProductContent
 from yiyangkang.domain.mall.offers import BuyGiftRule, PackageItem, ServicePackage
 from yiyangkang.domain.mall.orders import FIRST_STATE, NOT_STARTED, Destination, SubOrder, SubStatus
-from yiyangkang.domain.mall.pricing import Priced, PricedLine, gift_lines, package_lines, plain_line
+from yiyangkang.domain.mall.pricing import Priced, PricedLine, gift_lines, gifts_earned, package_lines, plain_line
 from yiyangkang.domain.mall.review import ReviewState
 from yiyangkang.domain.orgs.institutions import GeoPoint
 
@@ -256,7 +256,10 @@ class SubOrderMachine(RuleBasedStateMachine):
         limit = ln.units_out if returning else ln.open_units
         held, refundable = (ln.reserved, ln.reserved_units, ln.reserved_returns), ln.refundable
         bad_units = not 0 <= units <= limit
-        bad_amount = amount.fen <= 0 or amount > refundable
+        free = ln.paid.fen == 0  # a gift (or a free line) goes back for nothing, and only as units
+        bad_amount = (amount.fen != 0 or units == 0) if free else (amount.fen <= 0 or amount > refundable)
+        gift_first = any(g.gift_of == line_no and g.gift_terms is not None
+                         and g.kept > gifts_earned(g.gift_terms, ln.kept - units) for g in order.lines)
         result, error = self._run(lambda: order.reserve(line_no, units, amount, returning))
         if not returning and units and order.status is S.IN_SERVICE:  # decided after the visit, not during it
             refused(error, Conflict, "MALL_ORDER_IN_SERVICE")
@@ -264,6 +267,9 @@ class SubOrderMachine(RuleBasedStateMachine):
         if bad_units or bad_amount:
             expected = ({"OUT_OF_RANGE"} if bad_units else set()) | ({"REFUND_EXCEEDS_PAID"} if bad_amount else set())
             assert field_codes(error) == expected
+            return None
+        if gift_first:  # what earned a gift goes back only after the gift
+            refused(error, Conflict, "MALL_RETURN_GIFT_FIRST")
             return None
         assert error is None and result is ln
         assert (ln.reserved, ln.reserved_units, ln.reserved_returns) == (
@@ -891,13 +897,15 @@ def test_the_timeline_of_a_delivery() -> None:
     assert (line.created_at, line.shipped_at, line.cancelled) == (T0 + timedelta(minutes=1), None, False)
     first = T0 + timedelta(hours=5)
     order.ship("顺丰速运", "SF0000000001", {1: 1}, SELLER, first)
-    assert order.status is S.PENDING_SHIPMENT and order.timeline().shipped_at == first
-    order.ship("中通快递", "ZT0000000002", None, SELLER, first + timedelta(days=1))
-    assert order.status is S.SHIPPED and order.timeline().shipped_at == first  # the first parcel counts
+    # Partly shipped: the shipping clock still runs for the units not sent.
+    assert order.status is S.PENDING_SHIPMENT and order.timeline().shipped_at is None
+    last = first + timedelta(days=1)
+    order.ship("中通快递", "ZT0000000002", None, SELLER, last)
+    assert order.status is S.SHIPPED and order.timeline().shipped_at == last  # the parcel that completed it
     delivered = first + timedelta(days=3)
     order.confirm_delivery(BUYER, delivered)
     line = order.timeline()
-    assert (order.status, line.completed_at, line.shipped_at) == (S.COMPLETED, delivered, first)
+    assert (order.status, line.completed_at, line.shipped_at) == (S.COMPLETED, delivered, last)
     assert order.lines[0].fulfilled == 3
 
     order.reserve(1, 3, order.line(1).refund_for(3), returning=True)

@@ -47,7 +47,7 @@ def _units(raw: dict[str, int] | None) -> dict[int, int] | None:
     """Line numbers arrive as JSON object keys (text)."""
     if raw is None:
         return None
-    bad = [k for k in raw if not (k.isascii() and k.isdigit())]
+    bad = [k for k in raw if not (k.isascii() and k.isdigit() and len(k) <= 4)]
     if bad:
         raise ValidationFailed([FieldError(f"units.{k}", "商品行号应为数字", "INVALID") for k in bad])
     return {int(k): v for k, v in raw.items()}

@@ -79,7 +79,8 @@ class MemoryProducts(_Owned[Product]):
     def search(self, query: ProductQuery, page: PageRequest) -> Page[Product]:
         if query.keyword is not None and not search.query_terms(query.keyword):
             return Page([], 0, page.page, page.size)
-        wanted = _attribute_terms(query.attributes)
+        # The same two steps as SQL: every term through the index, then the keyword as typed.
+        wanted = _attribute_terms(query.attributes) | (search.query_terms(query.keyword) if query.keyword else set())
         hits = []
         for p in self._all():
             text, path, terms = self.found.get(p.id, ("", None, set()))

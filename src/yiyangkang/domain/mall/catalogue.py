@@ -111,12 +111,17 @@ class Product(Aggregate):
     listed: bool = True  # 上架: the seller offers it (once approved)
     counters: Counters = Counters()
     created_by: str
+    submitted_by: str = ""  # who submitted the pending revision (nobody approves their own)
     created_at: datetime
 
     def snapshot(self) -> dict[str, Any]:
         return {"fulfilment": self.fulfilment.value, "listed": self.listed, "review": self.review.value,
                 "live": self.live.audit() if self.live else None,
                 "pending": self.pending.audit() if self.pending else None}
+
+    @property
+    def submitter(self) -> str:
+        return self.submitted_by or self.created_by
 
     @property
     def shown(self) -> ProductContent:
@@ -132,6 +137,7 @@ class Product(Aggregate):
     def submit(self, content: ProductContent, actor: Actor, at: datetime) -> None:
         """提交审核: a new revision; the approved one (if any) stays on sale meanwhile."""
         self.pending, self.review, self.review_note = content, ReviewState.PENDING, ""
+        self.submitted_by = actor.id
         self.note("submitted", actor, at, after=content.audit())
 
     def decide(self, approve: bool, note: str, actor: Actor, at: datetime) -> None:

@@ -26,7 +26,12 @@ class Reviewed(Aggregate):
     reviewed_at: datetime | None = None
     active: bool = True  # the seller may withdraw it
     created_by: str
+    submitted_by: str = ""  # who submitted what awaits review (nobody approves their own)
     created_at: datetime
+
+    @property
+    def submitter(self) -> str:
+        return self.submitted_by or self.created_by
 
     def decide(self, approve: bool, note: str, actor: Actor, at: datetime) -> None:
         if self.review is not ReviewState.PENDING:
@@ -36,6 +41,7 @@ class Reviewed(Aggregate):
         self.note("approved" if approve else "rejected", actor, at, reason=note)
 
     def resubmit(self, changes: dict[str, Any], actor: Actor, at: datetime) -> None:
+        self.submitted_by = actor.id
         self.change({**changes, "review": ReviewState.PENDING, "review_note": ""}, actor, at, name="submitted")
 
     def set_active(self, active: bool, actor: Actor, at: datetime) -> None:
@@ -95,6 +101,10 @@ class BuyGiftRule(Reviewed):
         """How many gift units `bought` units earn."""
         earned = (bought // self.buy_quantity) * self.gift_quantity if self.buy_quantity > 0 else 0
         return earned if self.max_gifts_per_order is None else min(earned, self.max_gifts_per_order)
+
+    @property
+    def terms(self) -> tuple[int, int, int | None]:
+        return self.buy_quantity, self.gift_quantity, self.max_gifts_per_order
 
     def snapshot(self) -> dict[str, Any]:
         return {"name": self.name, "buy": [self.buy_product_id, self.buy_quantity],

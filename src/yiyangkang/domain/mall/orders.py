@@ -29,7 +29,7 @@ from yiyangkang.domain.kernel.masking import mask_address, mask_name, mask_phone
 from yiyangkang.domain.kernel.money import Money
 from yiyangkang.domain.mall.catalogue import Fulfilment
 from yiyangkang.domain.mall.config import Place
-from yiyangkang.domain.mall.pricing import PricedLine, unit_refund
+from yiyangkang.domain.mall.pricing import PricedLine, gifts_earned, unit_refund
 from yiyangkang.domain.orgs.institutions import GeoPoint
 from yiyangkang.domain.quality.exceptions import Timeline
 
@@ -114,6 +114,8 @@ class OrderLine:
     package_id: str | None = None
     package_name: str = ""
     gift_rule_id: str | None = None
+    gift_of: int | None = None  # a gift: the line whose units earned it
+    gift_terms: tuple[int, int, int | None] | None = None  # buy N, get M, at most
     fulfilled: int = 0  # served, verified, delivered or picked up
     shipped: int = 0  # goods handed to the carrier
     cancelled: int = 0  # refunded before fulfilment: will not be fulfilled
@@ -126,6 +128,11 @@ class OrderLine:
     @property
     def gift(self) -> bool:
         return self.gift_rule_id is not None
+
+    @property
+    def kept(self) -> int:
+        """Units the buyer keeps: not cancelled, not returned, not held by an open request."""
+        return self.quantity - self.cancelled - self.returned - self.reserved_units - self.reserved_returns
 
     @property
     def refundable(self) -> Money:
@@ -244,9 +251,13 @@ class SubOrder(Aggregate):
 
     @classmethod
     def lines_from(cls, priced: list[PricedLine]) -> list[OrderLine]:
+        """Lines numbered from 1; a gift line points at the plain line of the product that earned it."""
+        plain = {p.product_id: n for n, p in reversed(list(enumerate(priced, start=1)))
+                 if p.package_id is None and p.gift_rule_id is None}
         return [OrderLine(line_no=n, product_id=p.product_id, name=p.name, unit=p.unit, unit_price=p.unit_price,
                           quantity=p.quantity, paid=p.amount, standard_minutes=p.standard_minutes,
-                          package_id=p.package_id, package_name=p.package_name, gift_rule_id=p.gift_rule_id)
+                          package_id=p.package_id, package_name=p.package_name, gift_rule_id=p.gift_rule_id,
+                          gift_of=plain.get(p.gift_for) if p.gift_for else None, gift_terms=p.gift_terms)
                 for n, p in enumerate(priced, start=1)]
 
     # -- reading ---------------------------------------------------------------------------------
@@ -271,18 +282,22 @@ class SubOrder(Aggregate):
         raise ValidationFailed([FieldError("line_no", "订单中没有该商品行", "UNKNOWN_LINE")])
 
     def timeline(self) -> Timeline:
-        """This order as the exception rules see it (home visits and parcels; not before payment)."""
+        """This order as the exception rules see it (home visits and parcels; not before payment). While an
+        after-sales request holds units, the seller cannot proceed: the clocks of dispatch, arrival and
+        shipping are not held against it. A parcel counts as shipped when its last open unit left."""
         unpaid = self.paid_at is None
         visit = self.fulfilment is Fulfilment.HOME_VISIT
+        held = any(ln.reserved_units for ln in self.lines)
+        shipping = self.fulfilment is Fulfilment.DELIVERY and not (held and self.status is S.PENDING_SHIPMENT)
+        done_shipping = self.status is not S.PENDING_SHIPMENT and self.shipments
         return Timeline(
             cancelled=unpaid or self.status in (S.CANCELLED, S.CLOSED), created_at=self.paid_at or self.created_at,
-            dispatched=visit, scheduled_at=self.appointment_at, first_dispatched_at=self.first_dispatched_at,
-            awaiting_dispatch=self.status is S.PENDING_DISPATCH,
+            dispatched=visit and not held, scheduled_at=self.appointment_at,
+            first_dispatched_at=self.first_dispatched_at, awaiting_dispatch=self.status is S.PENDING_DISPATCH,
             awaiting_arrival=self.status in (S.PENDING_DISPATCH, S.DISPATCHED),
             started_at=self.started_at, completed_at=self.completed_at if self.status is S.COMPLETED else None,
             standard_minutes=self.standard_minutes if visit else None,
-            shipped=self.fulfilment is Fulfilment.DELIVERY,
-            shipped_at=self.shipments[0].shipped_at if self.shipments else (
+            shipped=shipping, shipped_at=self.shipments[-1].shipped_at if done_shipping else (
                 self.completed_at if self.status is S.COMPLETED else None),
         )
 
@@ -460,11 +475,17 @@ class SubOrder(Aggregate):
         if not 0 <= units <= limit:
             errors.append(FieldError("quantity", f"{'退货' if returning else '退款'}数量应在0至{limit}之间",
                                      "OUT_OF_RANGE"))
-        if amount.fen <= 0 or amount > ln.refundable:
+        free = ln.paid.fen == 0  # a gift or a free line goes back for nothing
+        if (amount.fen != 0 or units == 0) if free else (amount.fen <= 0 or amount > ln.refundable):
             errors.append(FieldError("amount", f"退款金额应大于0且不超过可退金额{ln.refundable}",
                                      "REFUND_EXCEEDS_PAID"))
         if errors:
             raise ValidationFailed(errors)
+        for gift in self.lines:  # what earned a gift goes back only after the gift it no longer earns
+            terms = gift.gift_terms
+            if gift.gift_of == line_no and terms is not None and gift.kept > gifts_earned(terms, ln.kept - units):
+                raise Conflict(f"该商品参与买赠，请先申请退回赠品“{gift.name}”", code="MALL_RETURN_GIFT_FIRST",
+                               details={"gift_line_no": gift.line_no})
         if returning:
             ln.reserved_returns += units
         else:

@@ -45,6 +45,8 @@ class PricedLine:
     package_id: str | None = None
     package_name: str = ""
     gift_rule_id: str | None = None  # a gift line: amount 0
+    gift_for: str | None = None  # the product whose purchase earned the gift
+    gift_terms: tuple[int, int, int | None] | None = None  # buy N, get M, at most (per order)
 
     @property
     def list_amount(self) -> Money:
@@ -85,8 +87,16 @@ def gift_lines(lines: Sequence[PricedLine], rules: Sequence[BuyGiftRule], produc
         earned = rule.gifts_for(bought.get(rule.buy_product_id, 0)) if rule.in_force(today) else 0
         gift = products.get(rule.gift_product_id)
         if earned > 0 and gift is not None:
-            gifts.append(_line(gift, earned, Money.zero(), gift_rule_id=rule.id))
+            gifts.append(_line(gift, earned, Money.zero(), gift_rule_id=rule.id, gift_for=rule.buy_product_id,
+                               gift_terms=(rule.buy_quantity, rule.gift_quantity, rule.max_gifts_per_order)))
     return gifts
+
+
+def gifts_earned(terms: tuple[int, int, int | None], bought: int) -> int:
+    """What `bought` units earn under (buy N, get M, at most): the same arithmetic as `BuyGiftRule.gifts_for`."""
+    buy, get, most = terms
+    earned = (bought // buy) * get if buy > 0 else 0
+    return earned if most is None else min(earned, most)
 
 
 def total(lines: Sequence[PricedLine]) -> Money:

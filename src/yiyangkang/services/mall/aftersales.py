@@ -10,7 +10,7 @@ from attrs import frozen
 
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import Conflict, FieldError, ValidationFailed
+from yiyangkang.domain.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from yiyangkang.domain.kernel.files import FileRef
 from yiyangkang.domain.kernel.money import Money
 from yiyangkang.domain.kernel.numbers import NumberKind
@@ -19,9 +19,9 @@ from yiyangkang.domain.kernel.validation import Checks, choice
 from yiyangkang.domain.mall.aftersales import AfterSale, AfterSaleKind, AfterSaleStatus
 from yiyangkang.domain.mall.orders import SubOrder, SubStatus
 from yiyangkang.ports.uow import UnitOfWork
-from yiyangkang.services.access import visibility
+from yiyangkang.services.access import require, visibility
 from yiyangkang.services.mall.checkout import refund_money
-from yiyangkang.services.mall.common import load_order
+from yiyangkang.services.mall.common import ORDER_KIND, buyer_side
 from yiyangkang.services.mall.views import AfterSaleView
 from yiyangkang.services.numbering import next_number
 from yiyangkang.services.objects import Upload, load_owned, read_file, store_upload, stored_uploads
@@ -44,7 +44,7 @@ class AfterSaleForm:
 def request_after_sale(rt: Runtime, principal: Principal, form: AfterSaleForm) -> AfterSaleView:
     with rt.uow() as uow:
         uow.write_first()
-        order = load_order(uow, principal, Operation.MALL_AFTER_SALE_REQUEST, form.sub_order_id, lock=True)
+        order = _buyers_order(uow, principal, form.sub_order_id)
         if order.paid_at is None or order.status in (SubStatus.CANCELLED, SubStatus.CLOSED):
             raise Conflict("该订单不能申请售后", code="MALL_AFTER_SALE_NOT_ALLOWED",
                            details={"status": order.status.value})
@@ -86,13 +86,31 @@ def request_after_sale(rt: Runtime, principal: Principal, form: AfterSaleForm) -
         return AfterSaleView.of(item)
 
 
+def _buyers_order(uow: UnitOfWork, principal: Principal, ident: str) -> SubOrder:
+    """After-sales are asked (and withdrawn, photographed, sent back) by the elder's side only: the elder,
+    the family, whoever placed the order for them — never by the seller, who decides them."""
+    require(principal, Operation.MALL_AFTER_SALE_REQUEST)
+    order = uow.mall_orders.lock(ident)
+    if order is None or not buyer_side(uow, principal, order):
+        raise NotFound(ORDER_KIND, ident)
+    return order
+
+
 def _both(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> tuple[AfterSale, SubOrder]:
-    """The request and its sub-order, both held, in that order everywhere (no deadlock between deciders)."""
+    """The request and its sub-order, both held, in that order everywhere (no deadlock between deciders).
+    The seller decides (`op` in its scope); the buyer's side acts on its own requests."""
     uow.write_first()
+    if op is Operation.MALL_AFTER_SALE_REQUEST:
+        require(principal, op)
+        item = uow.after_sales.lock(ident)
+        order = uow.mall_orders.lock(item.sub_order_id) if item else None
+        if item is None or order is None or not buyer_side(uow, principal, order):
+            raise NotFound(KIND, ident)
+        return item, order
     item = load_owned(uow, principal, op, uow.after_sales.lock(ident), KIND, ident)
-    order = uow.mall_orders.lock(item.sub_order_id)
-    assert order is not None
-    return item, order
+    found = uow.mall_orders.lock(item.sub_order_id)
+    assert found is not None
+    return item, found
 
 
 def _refund(rt: Runtime, uow: UnitOfWork, item: AfterSale, order: SubOrder, principal: Principal,

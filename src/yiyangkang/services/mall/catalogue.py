@@ -330,14 +330,14 @@ def get_seller_product(rt: Runtime, principal: Principal, ident: str) -> SellerP
 
 # -- review (A-03) ----------------------------------------------------------------------------------
 def check_reviewer(uow: UnitOfWork, principal: Principal, subject: ReviewSubject, institution_id: str,
-                   created_by: str, note: str, approve: bool, now: datetime) -> None:
+                   submitter: str, note: str, approve: bool, now: datetime) -> None:
     """The caller may review this seller's submission at the configured level; nobody reviews their own;
     a refusal says why."""
     if not approve and not note.strip():
         raise ValidationFailed([FieldError("note", "驳回须填写原因", "REQUIRED")])
     level = mall_settings(uow, now).reviewer_for(subject)
     seller_path = uow.institutions.paths([institution_id]).get(institution_id, "")
-    if created_by == principal.account_id and principal.role is not Role.PLATFORM_OPERATOR:
+    if submitter == principal.account_id and principal.role is not Role.PLATFORM_OPERATOR:
         raise PermissionDenied("不能审核自己提交的内容", code="MALL_REVIEW_OWN_SUBMISSION")
     if not may_review(level, is_platform=principal.role is Role.PLATFORM_OPERATOR,
                       reviewer_path=principal.institution_path, seller_path=seller_path):
@@ -351,7 +351,7 @@ def review_product(rt: Runtime, principal: Principal, ident: str, *, approve: bo
         product = _load_product(uow, principal, Operation.MALL_REVIEW, ident)
         product.expect_version(expected_version)
         now = rt.clock.now()
-        check_reviewer(uow, principal, ReviewSubject.PRODUCT, product.institution_id, product.created_by, note,
+        check_reviewer(uow, principal, ReviewSubject.PRODUCT, product.institution_id, product.submitter, note,
                        approve, now)
         product.decide(approve, note.strip()[:500], principal.actor, now)
         uow.products.save(product)

@@ -354,7 +354,10 @@ def close_unpaid(rt: Runtime) -> int:
 
 
 def refund_money(rt: Runtime, uow: UnitOfWork, sub: SubOrder, amount: Money, refund_number: str, reason: str) -> str:
-    """Send `amount` of a sub-order back where it came from; the refund's id at the provider."""
+    """Send `amount` of a sub-order back where it came from; the refund's id at the provider ("" for a gift
+    given back, which moves no money)."""
+    if amount.fen == 0:
+        return ""
     trade = uow.trades.get(sub.trade_id)
     assert trade is not None
     result = rt.payments.refund(RefundRequest(trade_number=trade.number, transaction_id=trade.transaction_id,

@@ -6,6 +6,7 @@ import secrets
 import unicodedata
 from datetime import date, datetime
 
+from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import FieldError, NotFound, ValidationFailed
@@ -13,6 +14,7 @@ from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.mall.config import SETTINGS_ID, MallSettings
 from yiyangkang.domain.mall.orders import SubOrder
 from yiyangkang.ports.uow import UnitOfWork
+from yiyangkang.services.access import require
 from yiyangkang.services.objects import load_owned
 from yiyangkang.services.runtime import Runtime
 
@@ -53,9 +55,29 @@ def qr_payload(code: str) -> str:
     return f"yyk:verify:{code}"
 
 
-def load_order(uow: UnitOfWork, principal: Principal, op: Operation, ident: str, *, lock: bool = False) -> SubOrder:
+def load_order(uow: UnitOfWork, principal: Principal, op: Operation, ident: str, *, lock: bool = False,
+               buyer_may: bool = False) -> SubOrder:
+    """A sub-order within the caller's scope for `op` (the seller's side, or the elder's side for LINKED
+    roles); with `buyer_may`, also for whoever placed its trade (staff who ordered for an elder: 起单)."""
     item = uow.mall_orders.lock(ident) if lock else uow.mall_orders.get(ident)
+    if buyer_may and item is not None and placed_by(uow, principal, item):
+        require(principal, op)
+        return item
     return load_owned(uow, principal, op, item, ORDER_KIND, ident)
+
+
+def placed_by(uow: UnitOfWork, principal: Principal, order: SubOrder) -> bool:
+    trade = uow.trades.get(order.trade_id)
+    return trade is not None and trade.buyer_account_id == principal.account_id
+
+
+def buyer_side(uow: UnitOfWork, principal: Principal, order: SubOrder) -> bool:
+    """The elder's side of an order: the elder and family (linked), whoever placed it, operators."""
+    if principal.role is Role.PLATFORM_OPERATOR:
+        return True
+    if principal.role in (Role.ELDER, Role.FAMILY):
+        return order.elder_id in principal.elder_ids
+    return placed_by(uow, principal, order)
 
 
 def not_found_code() -> NotFound:

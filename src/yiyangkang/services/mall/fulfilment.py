@@ -69,11 +69,12 @@ def order_events(rt: Runtime, principal: Principal, ident: str) -> list[AuditEve
 
 
 def _act(rt: Runtime, principal: Principal, op: Operation, ident: str,
-         action: Callable[[UnitOfWork, SubOrder, datetime], None], expected_version: int | None = None) -> SubOrderView:
+         action: Callable[[UnitOfWork, SubOrder, datetime], None], expected_version: int | None = None,
+         *, buyer_may: bool = False) -> SubOrderView:
     """One command on one sub-order: load it locked and in scope, act, save, commit."""
     with rt.uow() as uow:
         uow.write_first()
-        order = load_order(uow, principal, op, ident, lock=True)
+        order = load_order(uow, principal, op, ident, lock=True, buyer_may=buyer_may)
         order.expect_version(expected_version)
         action(uow, order, rt.clock.now())
         uow.mall_orders.save(order)
@@ -122,6 +123,8 @@ def start_visit(rt: Runtime, principal: Principal, ident: str, code: str, lng: f
     digits, point = parse_code(code), _location(lng, lat)
 
     def act(_u: UnitOfWork, order: SubOrder, now: datetime) -> None:
+        if principal.staff_id is None or principal.staff_id != order.staff_id:  # before the code: no oracle
+            raise PermissionDenied("只有被派单的服务人员可以操作该订单", code="MALL_ORDER_NOT_YOURS")
         if order.code_hash != code_hash(rt, digits):
             raise ValidationFailed([FieldError("code", "核销码不正确", "WRONG_CODE")])
         order.start(principal.staff_id, point, principal.actor, now)
@@ -207,7 +210,8 @@ def edit_logistics(rt: Runtime, principal: Principal, ident: str, index: int, ca
 def confirm_delivery(rt: Runtime, principal: Principal, ident: str) -> SubOrderView:
     """确认收货 by the elder's side (or by the institution when the elder confirms by phone)."""
     op = Operation.MALL_ORDER_CANCEL if principal.role in ELDER_SIDE else Operation.MALL_ORDER_FULFIL
-    return _act(rt, principal, op, ident, lambda _u, order, now: order.confirm_delivery(principal.actor, now))
+    return _act(rt, principal, op, ident, lambda _u, order, now: order.confirm_delivery(principal.actor, now),
+                buyer_may=True)
 
 
 def cancel_order(rt: Runtime, principal: Principal, ident: str, reason: str) -> SubOrderView:
@@ -218,7 +222,8 @@ def cancel_order(rt: Runtime, principal: Principal, ident: str, reason: str) -> 
     def act(uow: UnitOfWork, order: SubOrder, now: datetime) -> None:
         if order.status is SubStatus.PENDING_PAYMENT:
             raise ValidationFailed([FieldError("id", "待付款的订单请整单取消", "UNPAID")])
-        deadline = mall_settings(uow, now).cancel_deadline_minutes if principal.role in ELDER_SIDE else 0
+        seller = allows(principal, Operation.MALL_ORDER_FULFIL, owner_target(uow, order.institution_id, order.elder_id))
+        deadline = 0 if seller else mall_settings(uow, now).cancel_deadline_minutes
         order.ensure_cancellable(now, deadline)
         units = {ln.line_no: ln.quantity - ln.cancelled for ln in order.lines}
         amount = order.cancel_paid(why, principal.actor, now)
@@ -229,4 +234,4 @@ def cancel_order(rt: Runtime, principal: Principal, ident: str, reason: str) -> 
         if amount.fen:
             refund_money(rt, uow, order, amount, f"{order.number}C", why)
 
-    return _act(rt, principal, Operation.MALL_ORDER_CANCEL, ident, act)
+    return _act(rt, principal, Operation.MALL_ORDER_CANCEL, ident, act, buyer_may=True)

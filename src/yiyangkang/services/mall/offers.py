@@ -9,14 +9,15 @@ from typing import Any, TypeVar
 
 from attrs import frozen
 
-from yiyangkang.domain.identity.policy import Operation
+from yiyangkang.domain.identity.policy import Operation, scope_for
 from yiyangkang.domain.identity.principal import Principal
+from yiyangkang.domain.kernel.errors import NotFound
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.domain.mall.offers import BuyGiftRule, PackageItem, Reviewed, ServicePackage
 from yiyangkang.domain.mall.review import ReviewState, ReviewSubject
 from yiyangkang.ports.uow import UnitOfWork
-from yiyangkang.services.access import institution_of, load_institution, visibility
+from yiyangkang.services.access import institution_of, load_institution, require, visibility
 from yiyangkang.services.mall.catalogue import check_reviewer
 from yiyangkang.services.mall.common import today
 from yiyangkang.services.mall.views import BuyGiftView, PackageView
@@ -105,6 +106,13 @@ def _rule_values(uow: UnitOfWork, checks: Checks, form: BuyGiftForm, institution
         for f in ("buy_product_id", "gift_product_id"):
             checks.require(f, f in products, "请选择商品", "REQUIRED")
     _own_products(uow, checks, institution_id, products)
+    buy_id = products.get("buy_product_id") or (base.buy_product_id if base else None)
+    gift_id = products.get("gift_product_id") or (base.gift_product_id if base else None)
+    both = uow.products.many([i for i in (buy_id, gift_id) if i])
+    if buy_id in both and gift_id in both:
+        # The gift travels with what earned it (one sub-order), so giving one back can account for the other.
+        checks.require("gift_product_id", both[buy_id].fulfilment is both[gift_id].fulfilment,
+                       "赠品须与购买的商品履约方式相同（同为上门、到店、配送或自提）", "GIFT_FULFILMENT_MISMATCH")
     values |= products
     start = form.valid_from or (base.valid_from if base else None)
     until = form.valid_until or (base.valid_until if base else None)
@@ -211,7 +219,7 @@ def review_offer(rt: Runtime, principal: Principal, subject: ReviewSubject, iden
         item = load_owned(uow, principal, Operation.MALL_REVIEW, found, kind, ident)
         item.expect_version(expected_version)
         now = rt.clock.now()
-        check_reviewer(uow, principal, subject, item.institution_id, item.created_by, note, approve, now)
+        check_reviewer(uow, principal, subject, item.institution_id, item.submitter, note, approve, now)
         item.decide(approve, note.strip()[:500], principal.actor, now)
         return _saved(uow, item)
 
@@ -227,9 +235,13 @@ def set_offer_active(rt: Runtime, principal: Principal, subject: ReviewSubject, 
 
 
 def get_package(rt: Runtime, principal: Principal, ident: str) -> PackageView:
+    """A package on sale (anyone), or in any review state (the seller and reviewers); else 404."""
+    require(principal, Operation.MALL_BROWSE)
     with rt.uow() as uow:
         item = uow.packages.get(ident)
         if item is None or not item.orderable:
+            if scope_for(principal.role, Operation.MALL_CATALOGUE_READ) is None:
+                raise NotFound(PACKAGE_KIND, ident)
             item = load_owned(uow, principal, Operation.MALL_CATALOGUE_READ, item, PACKAGE_KIND, ident)
         return _package_view(uow, item)
 

@@ -14,7 +14,7 @@ from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.domain.mall.orders import SubStatus
 from yiyangkang.domain.mall.ratings import MAX_STARS, Rating
-from yiyangkang.services.access import require, visibility
+from yiyangkang.services.access import allows, owner_target, require, visibility
 from yiyangkang.services.mall.common import load_order
 from yiyangkang.services.mall.views import RatingView
 from yiyangkang.services.objects import Upload, load_owned, read_file, store_upload, stored_uploads
@@ -79,8 +79,9 @@ def rating_image(rt: Runtime, principal: Principal, ident: str, key: str) -> tup
     require(principal, Operation.MALL_BROWSE)
     with rt.uow() as uow:
         item = uow.ratings.get(ident)
-        if item is not None and item.hidden:
-            item = load_owned(uow, principal, Operation.MALL_RATING_READ, item, KIND, ident)
+        if item is not None and item.hidden:  # hidden: only for those who manage ratings, 404 for the rest
+            item = item if allows(principal, Operation.MALL_RATING_READ,
+                                  owner_target(uow, item.institution_id, item.elder_id)) else None
         return read_file(rt, next((i for i in item.images if i.key == key), None) if item else None, key)
 
 
