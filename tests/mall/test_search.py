@@ -193,13 +193,9 @@ def test_latin_digits_full_width_and_case(shop: Shop) -> None:
     assert shop.find("上门护理-专业护士") == set()
 
 
-def test_latin_keyword_matches_at_word_starts_only(request: pytest.FixtureRequest, shop: Shop) -> None:
+def test_latin_keyword_matches_at_word_starts_only(shop: Shop) -> None:
     """M-01: the index holds prefixes of Latin words (`domain.mall.search`), so "L码" finds "成人纸尿裤 L码"
-    and not "成人纸尿裤 XL码" -- on every backend alike."""
-    if shop.rt.engine is None:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "BUG: MemoryProducts.search checks only `search.matches` (substring) and never the index terms, so "
-            "the memory fake finds 'XL码' for 'L码' where SQL (word-prefix terms) does not")))
+    and not "成人纸尿裤 XL码" -- on every backend alike (the memory fake once matched inside words)."""
     assert {k: shop.find(k) for k in ("L码", "l码", "Ｌ码", "L")} == {
         "L码": {"diapers"}, "l码": {"diapers"}, "Ｌ码": {"diapers"}, "L": {"diapers"}}
 
@@ -362,19 +358,17 @@ def test_only_approved_listed_live_content_is_ever_found(shop: Shop) -> None:
     assert shop.find("套餐") == set()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: update_category never calls reindex, so products keep their category's old name in the term index "
-    "and search_text: the new name finds nothing and the old one still finds them"))
 def test_a_renamed_category_is_found_by_its_new_name(shop: Shop) -> None:
-    """M-02: the category keyword follows the operators' renaming."""
+    """M-02: the category keyword follows the operators' renaming, for the products of its sub-categories too."""
     catalogue.update_category(shop.rt, operator(), shop.w.categories["bath"], CategoryForm(name="洗浴服务"))
     assert shop.find("洗浴服务") == {"bath", "bath_B"}
-    assert shop.find("助浴服务") == {"bath", "bath_B"}  # still in their names
+    assert shop.find("助浴服务") == {"bath"}  # only where the product's own name says it
+    catalogue.update_category(shop.rt, operator(), shop.w.categories["care"], CategoryForm(name="居家生活照护"))
+    assert shop.find("居家生活照护") == {"bath", "nursing_B", "bath_B", "nurse_split", "nurse_tags",
+                                        "home_nursing_A", "meals"}
+    assert shop.find("居家照护") == set()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: update_institution never reindexes the institution's products, so its new name finds nothing and "
-    "its old name still finds them"))
 def test_a_renamed_institution_is_found_by_its_new_name(shop: Shop) -> None:
     """M-04: the store's name follows the institution's renaming."""
     institutions.update_institution(shop.rt, operator(), shop.w.world.inst["B"],

@@ -126,8 +126,13 @@ def update_institution(
         values = _fields(uow, form, checks, creating=False)
         checks.done()
         inst.expect_version(expected_version)
+        renamed = "name" in values and values["name"] != inst.name
         if inst.change(values, principal.actor, rt.clock.now()):
             uow.institutions.save(inst)
+            if renamed:  # the mall finds a store's products by the store's name too
+                from yiyangkang.services.mall.catalogue import reindex_institution
+
+                reindex_institution(uow, inst.id)
             uow.commit()
         return InstitutionView.of(inst)
 

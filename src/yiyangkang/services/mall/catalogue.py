@@ -360,6 +360,12 @@ def review_product(rt: Runtime, principal: Principal, ident: str, *, approve: bo
         return SellerProductView.of(product)
 
 
+def reindex_institution(uow: UnitOfWork, institution_id: str) -> None:
+    """After a store was renamed: its products on sale are found by the new name."""
+    for product in all_on_sale(uow, ProductQuery(institution_id=institution_id)):
+        reindex(uow, product)
+
+
 def reindex(uow: UnitOfWork, product: Product) -> None:
     """Keep search in step with what is on sale: name, category path, tags and the store's name."""
     live = product.live
