@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import pytest
@@ -11,10 +10,11 @@ from attrs import define, field, fields
 
 from tests.conftest import operator
 from tests.homebed.setup import HomeBedWorld, build_homebed
+from tests.racing import race as race
 from tests.world import PASSWORD, id_card, phone
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import DomainError, ValidationFailed
+from yiyangkang.domain.kernel.errors import ValidationFailed
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.services import accounts
 from yiyangkang.services.accounts import AccountForm
@@ -104,14 +104,3 @@ def serve(w: HomeBedWorld, order_id: str, *, staff_id: str, worker: str, dispatc
     orders.complete_order(w.rt, w.p(worker), order_id)
 
 
-def race(n: int, fn: Callable[[int], object]) -> list[object]:
-    """Run fn(0..n-1) in n threads at once; results or the domain errors they raised."""
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(fn, i) for i in range(n)]
-    results: list[object] = []
-    for f in futures:
-        try:
-            results.append(f.result())
-        except DomainError as exc:
-            results.append(exc)
-    return results

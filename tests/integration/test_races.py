@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import pytest
 
 from tests.conftest import operator
+from tests.racing import race
 from tests.world import World, build_world, id_card
 from yiyangkang.domain.identity.accounts import AccountStatus
 from yiyangkang.domain.kernel.errors import AuthenticationFailed, Conflict, DomainError
@@ -19,22 +18,10 @@ def world(sql_backend) -> World:
     return build_world(sql_backend)
 
 
-def _race(n: int, fn) -> list[object]:  # type: ignore[no-untyped-def]
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(fn, i) for i in range(n)]
-    results: list[object] = []
-    for f in futures:
-        try:
-            results.append(f.result())
-        except DomainError as exc:
-            results.append(exc)
-    return results
-
-
 def test_the_same_person_is_filed_once_under_parallel_registration(world: World) -> None:
     form = ElderForm(institution_id=world.inst["A"], name="何淑珍", id_card_no=id_card(321, "19400101"),
                      region_code="440104")
-    results = _race(8, lambda _i: elders.register_elder(world.rt, operator(), form))
+    results = race(8, lambda _i: elders.register_elder(world.rt, operator(), form))
     made = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Conflict)]
     assert len(made) == 1
@@ -45,7 +32,7 @@ def test_the_same_person_is_filed_once_under_parallel_registration(world: World)
 
 def test_parallel_wrong_passwords_are_all_counted(world: World) -> None:
     """Parallel guesses queue on the account row: each is counted, and the lock engages at the 5th."""
-    results = _race(8, lambda _i: auth.login(world.rt, "staff_A1", "wrong-password-9"))
+    results = race(8, lambda _i: auth.login(world.rt, "staff_A1", "wrong-password-9"))
     codes = sorted(r.code for r in results if isinstance(r, AuthenticationFailed))
     assert len(codes) == 8
     assert codes.count("AUTHENTICATION_FAILED") == 4
@@ -66,7 +53,7 @@ def test_parallel_first_addresses_leave_exactly_one_default(world: World) -> Non
         return addresses.add_address(world.rt, operator(), world.elders["B"], AddressForm(
             region_code="440106", detail=f"五山路{i + 1}号", contact_name="何淑珍", contact_phone="13800000999"))
 
-    results = _race(4, add)
+    results = race(4, add)
     assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)]
     with world.rt.uow() as uow:
         stored = uow.addresses.for_elder(world.elders["B"])

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
 
+from tests import racing
 from tests.mall.setup import MallWorld, build_mall
 from yiyangkang.adapters.payments.sandbox import SandboxPaymentGateway
 from yiyangkang.bootstrap import Container
@@ -47,17 +47,8 @@ def gateway(w: MallWorld) -> SandboxPaymentGateway:
 
 
 def race(n: int, fn: Callable[[int], object]) -> list[object]:
-    """Run fn(0..n-1) in n threads at once; each result, or whatever it raised (domain errors *and* anything
-    else, so that a server error shows up as a failed assertion rather than as one thread's traceback)."""
-    with ThreadPoolExecutor(max_workers=n) as pool:
-        futures = [pool.submit(fn, i) for i in range(n)]
-    results: list[object] = []
-    for f in futures:
-        try:
-            results.append(f.result())
-        except Exception as exc:
-            results.append(exc)
-    return results
+    """Every exception kept (a server error then fails an assertion rather than vanishing in a thread)."""
+    return racing.race(n, fn, catch=Exception)
 
 
 def code_of(result: object) -> str:
