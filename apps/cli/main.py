@@ -11,6 +11,7 @@
     yyk report homebed-settlement  the government settlement report as XLSX/CSV
     yyk exceptions scan|export     exception orders of the home bed and the mall (one engine)
     yyk mall close-unpaid          close trades not paid in time, stock back
+    yyk ledger reconcile           every balance equals the sum of its entries (exit 1 if not)
     yyk serve                      serve the REST API
 """
 
@@ -24,6 +25,7 @@ import click
 from apps.cli.common import operator, runtime
 from apps.cli.exceptions import exceptions
 from apps.cli.homebed import homebed, report
+from apps.cli.ledger import ledger_group
 from apps.cli.mall import mall
 from apps.cli.monitoring import bridge, monitoring
 from yiyangkang.bootstrap import UnreadableFile, read_region_file, read_sheet, write_sheet
@@ -192,6 +194,7 @@ cli.add_command(bridge)
 cli.add_command(report)
 cli.add_command(exceptions)
 cli.add_command(mall)
+cli.add_command(ledger_group)
 
 if __name__ == "__main__":
     cli()

@@ -78,3 +78,20 @@ def test_close_unpaid_gives_stock_back_once(yyk: Yyk, world: MallWorld) -> None:
     assert "0 笔" in yyk("mall", "close-unpaid").stdout
     assert checkout.get_trade(world.rt, world.p("elder_A"), trade.id).status == "closed"
     assert catalogue.get_seller_product(world.rt, world.p("admin_A"), world.products["diapers"]).stock == 5
+
+
+def test_ledger_reconciles_and_shows_a_corrupted_balance(yyk: Yyk, world: MallWorld) -> None:
+    """PAY: payments and refunds are booked; `yyk ledger reconcile` finds no difference, then exactly the one
+    balance a test corrupted."""
+    from sqlalchemy import text
+
+    world.buy(("diapers", 1), ("walker", 1))
+    first = yyk("ledger", "reconcile")
+    assert first.exit_code == 0, first.output
+    assert "0 个账户不符" in first.stdout
+    assert world.rt.engine is not None
+    with world.rt.engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_accounts SET balance = balance + 1 WHERE owner = 'institution'"))
+    second = yyk("ledger", "reconcile")
+    assert second.exit_code == 1
+    assert "1 个账户不符" in second.stdout and "差 1" in second.stderr

@@ -115,3 +115,22 @@ def test_exception_clocks_follow_what_the_seller_can_do(w: MallWorld, clock: Fro
     DESK.scan(w.rt)
     found = {(e.order_number, e.type) for e in DESK.list(w.rt, operator(), ALL).items}
     assert found == {(parcel.number, "shipping_timeout")}
+
+
+def test_payments_and_refunds_are_booked_and_reconcile(w: MallWorld) -> None:
+    """PAY: a paid trade books the provider's money to the selling institution; a refund books it back; the
+    stored balances equal the sums of their entries, and a corrupted balance shows."""
+    from yiyangkang.domain.money.ledger import Account, Owner, Purse
+    from yiyangkang.services import ledger
+
+    sub = w.buy(("diapers", 2)).sub_orders[0]
+    seller = Account(Owner.INSTITUTION, w.world.inst["A"], Purse.CASH)
+    provider = Account(Owner.PROVIDER, "sandbox", Purse.CASH)
+    with w.rt.uow() as uow:
+        assert (uow.ledger.balance(seller), uow.ledger.balance(provider)) == (16000, -16000)
+    request = aftersales.request_after_sale(w.rt, w.p("elder_A"), AfterSaleForm(
+        sub_order_id=sub.id, line_no=1, type="refund", quantity=1, reason="买多了"))
+    aftersales.review_after_sale(w.rt, w.p("admin_A"), request.id, approve=True)
+    with w.rt.uow() as uow:
+        assert (uow.ledger.balance(seller), uow.ledger.balance(provider)) == (8000, -8000)
+    assert ledger.reconcile(w.rt) == []

@@ -26,6 +26,7 @@ from yiyangkang.ports.homebed import (
     Sequences,
     SettingsRepository,
 )
+from yiyangkang.ports.ledger import LedgerStore
 from yiyangkang.ports.mall import (
     AfterSaleRepository,
     BuyGiftRepository,
@@ -120,6 +121,8 @@ class UnitOfWork(Protocol):
     after_sales: AfterSaleRepository
     ratings: RatingRepository
     mall_exceptions: ExceptionRepository
+    # Money (资金)
+    ledger: LedgerStore
 
     def __enter__(self) -> Self: ...
 

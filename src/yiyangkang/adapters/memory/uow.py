@@ -21,6 +21,7 @@ from yiyangkang.adapters.memory.homebed import (
     MemorySettings,
     MemorySubsidyTypes,
 )
+from yiyangkang.adapters.memory.ledger import MemoryLedger
 from yiyangkang.adapters.memory.mall import (
     MemoryAfterSales,
     MemoryBuyGifts,
@@ -78,6 +79,7 @@ from yiyangkang.ports.homebed import (
     Sequences,
     SettingsRepository,
 )
+from yiyangkang.ports.ledger import LedgerStore
 from yiyangkang.ports.mall import (
     AfterSaleRepository,
     BuyGiftRepository,
@@ -184,6 +186,7 @@ class MemoryUnitOfWork:
         self.after_sales: AfterSaleRepository = MemoryAfterSales(w, t, c)
         self.ratings: RatingRepository = MemoryRatings(w, t, c)
         self.mall_exceptions: ExceptionRepository = MemoryMallExceptions(w, t, c)
+        self.ledger: LedgerStore = MemoryLedger(w, t, c)
         self._repositories: list[_Applies] = [
             self.regions, self.institutions, self.staff, self.elders, self.addresses,
             self.family_members, self.family_links, self.accounts, self.audit, self.sequences,
@@ -195,7 +198,7 @@ class MemoryUnitOfWork:
             self.alarm_notices,
             self.duty_settings, self.checkups, self.call_requests,
             self.mall_categories, self.products, self.packages, self.buy_gifts, self.mall_configs, self.mall_settings,
-            self.trades, self.mall_orders, self.after_sales, self.ratings, self.mall_exceptions,
+            self.trades, self.mall_orders, self.after_sales, self.ratings, self.mall_exceptions, self.ledger,
         ]
 
     def __exit__(

@@ -351,5 +351,6 @@ hb_renovation_tasks = _document(
 
 
 # The monitoring context keeps its tables in a module of its own, registered on the same `metadata`.
+from yiyangkang.adapters.sqlalchemy import tables_ledger as _ledger  # noqa: E402,F401
 from yiyangkang.adapters.sqlalchemy import tables_mall as _mall  # noqa: E402,F401
 from yiyangkang.adapters.sqlalchemy import tables_monitoring as _monitoring  # noqa: E402,F401

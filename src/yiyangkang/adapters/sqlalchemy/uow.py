@@ -32,6 +32,7 @@ from yiyangkang.adapters.sqlalchemy.repositories import (
     SqlStaffRepository,
     SqlSubsidyTypes,
 )
+from yiyangkang.adapters.sqlalchemy.repositories.ledger import SqlLedger
 from yiyangkang.adapters.sqlalchemy.repositories.mall import (
     SqlAfterSales,
     SqlBuyGifts,
@@ -77,6 +78,7 @@ from yiyangkang.ports.homebed import (
     Sequences,
     SettingsRepository,
 )
+from yiyangkang.ports.ledger import LedgerStore
 from yiyangkang.ports.mall import (
     AfterSaleRepository,
     BuyGiftRepository,
@@ -180,6 +182,7 @@ class SqlUnitOfWork:
         self.after_sales: AfterSaleRepository = SqlAfterSales(ctx)
         self.ratings: RatingRepository = SqlRatings(ctx)
         self.mall_exceptions: ExceptionRepository = SqlMallExceptions(ctx)
+        self.ledger: LedgerStore = SqlLedger(ctx)
         return self
 
     def __exit__(

@@ -35,6 +35,7 @@ from yiyangkang.domain.mall.pricing import Priced, PricedLine, gift_lines, packa
 from yiyangkang.ports.mall import ChargeRequest, RefundRequest
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import load_elder, require, visibility
+from yiyangkang.services.ledger import book_payment, book_refund
 from yiyangkang.services.mall.common import code_hash, mall_settings, new_code, today
 from yiyangkang.services.mall.views import SubOrderView, TradeView
 from yiyangkang.services.numbering import next_number
@@ -245,7 +246,12 @@ def _confirm(rt: Runtime, uow: UnitOfWork, trade: TradeOrder, channel: str, tran
     if not trade.mark_paid(channel, transaction_id, amount, actor, at):
         return False
     uow.trades.save(trade)
-    for sub in uow.mall_orders.of_trade(trade.id, lock=True):
+    subs = uow.mall_orders.of_trade(trade.id, lock=True)
+    shares: dict[str, Money] = {}
+    for sub in subs:
+        shares[sub.institution_id] = shares.get(sub.institution_id, Money.zero()) + sub.paid
+    book_payment(uow, f"pay:{trade.number}", channel, shares, at)
+    for sub in subs:
         sub.paid_now(actor, at)
         if sub.fulfilment in VERIFIED_BY_CODE:
             sub.code = new_code()
@@ -365,6 +371,7 @@ def refund_money(rt: Runtime, uow: UnitOfWork, sub: SubOrder, amount: Money, ref
                                               reason=reason))
     if not result.succeeded:
         raise Conflict(f"退款失败：{result.message}", code="MALL_REFUND_FAILED")
+    book_refund(uow, f"refund:{refund_number}", trade.pay_channel, sub.institution_id, amount, rt.clock.now())
     return result.refund_id
 
 
