@@ -43,6 +43,7 @@ from apps.api.controllers.mall_orders import (
     MallRatingController,
     MallTradeController,
     MallVerifyController,
+    PaymentNoticeController,
 )
 from apps.api.controllers.monitoring import (
     AlarmRuleController,
@@ -107,7 +108,7 @@ def create_app(container: Container | None = None) -> Litestar:
             DeviceIngestController, AlarmController, VitalsController, CheckupDocumentController,
             MallCategoryController, MallSearchController, MallCatalogueController, MallConfigController,
             MallTradeController, MallOrderController, MallVerifyController, MallAfterSaleController,
-            MallRatingController, MallExceptionController,
+            MallRatingController, MallExceptionController, PaymentNoticeController,
         ],
         # Uploads are at most 10 MB; the multipart envelope needs a little more.
         request_max_body_size=11 * 1024 * 1024,

@@ -64,3 +64,13 @@ def sheet_response(header: list[str], rows: Any, fmt: Literal["csv", "xlsx"], na
     media = "text/csv; charset=utf-8" if fmt == "csv" else XLSX
     return Response(content=content, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+async def read_payload(request: Request[Any, Any, Any]) -> bytes:
+    """The body exactly as it was sent (device frames, signed provider notifications): the framework must not
+    decode it. The app's request size limit bounds it."""
+    return await request.body()
+
+
+def read_headers(request: Request[Any, Any, Any]) -> dict[str, str]:
+    return dict(request.headers)

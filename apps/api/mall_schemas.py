@@ -131,7 +131,7 @@ class CheckoutIn(Body):
 
 
 class PayIn(Body):
-    channel: Annotated[str, Meta(pattern=r"^(sandbox)$")] = "sandbox"
+    channel: Annotated[str, Meta(pattern=r"^(sandbox|wechat)$")] | None = None  # default: the configured one
 
 
 class CodeIn(Body):

@@ -17,7 +17,8 @@ from yiyangkang.services.auth import LoginResult, resolve_principal
 
 # Regexes searched in the path: anchored, or "/api/v1/elders/schema" would slip past authentication.
 # The application form opened by a QR code is public: its signed token is the key.
-PUBLIC_PATHS = ["^/schema(/|$)", "^/healthz$", "^/api/v1/auth/login$", "^/api/v1/homebed/apply-form/?$"]
+PUBLIC_PATHS = ["^/schema(/|$)", "^/healthz$", "^/api/v1/auth/login$", "^/api/v1/homebed/apply-form/?$",
+                "^/api/v1/payments/[a-z]+/notify$"]
 
 
 def make_jwt_auth(container: Container) -> JWTAuth[Principal]:

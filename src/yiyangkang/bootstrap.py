@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 from attrs import define
 from sqlalchemy import Engine
 
@@ -22,7 +23,9 @@ from yiyangkang.adapters.memory.store import MemoryStore
 from yiyangkang.adapters.memory.uow import MemoryUnitOfWork
 from yiyangkang.adapters.notify.sandbox import SandboxNotifier
 from yiyangkang.adapters.notify.tencent_sms import TencentSmsConfig, TencentSmsNotifier
+from yiyangkang.adapters.payments.gateways import WechatNativeGateway
 from yiyangkang.adapters.payments.sandbox import SandboxPaymentGateway
+from yiyangkang.adapters.payments.wechatpay import WechatPayClient, WechatPayConfig
 from yiyangkang.adapters.security.passwords import Argon2PasswordHasher
 from yiyangkang.adapters.security.tokens import JwtTokenSigner
 from yiyangkang.adapters.security.vault import AesGcmVault
@@ -93,7 +96,7 @@ def build(
         "files": MemoryFileStore() if in_memory else LocalFileStore(settings.files_dir),
         "notifier": build_notifier(settings),
         # QR tokens get a key of their own (derived), so they never pass for login tokens nor back.
-        "payments": SandboxPaymentGateway(),
+        "payments": build_payments(settings),
         "signer": JwtTokenSigner(hmac.new(settings.jwt_secret.encode(), b"homebed-apply-code", "sha256").hexdigest()),
     }
     if in_memory:
@@ -101,6 +104,22 @@ def build(
         return Container(settings, lambda: MemoryUnitOfWork(store), **ports)  # type: ignore[arg-type]
     engine = make_engine(settings.database_url)
     return Container(settings, lambda: SqlUnitOfWork(engine, vault), engine=engine, **ports)  # type: ignore[arg-type]
+
+
+def build_payments(settings: Settings) -> PaymentGateway:
+    """The gateway YYK_PAYMENT_PROVIDER names: WeChat Pay API v3 (Native), or the confirming sandbox."""
+    if settings.payment_provider == "wechat":
+        config = WechatPayConfig(
+            mch_id=settings.wechatpay_mch_id, app_id=settings.wechatpay_app_id, serial_no=settings.wechatpay_serial_no,
+            private_key_pem=Path(settings.wechatpay_private_key_file).read_text(),
+            api_v3_key=settings.wechatpay_api_v3_key, notify_url=settings.wechatpay_notify_url,
+            platform_public_keys={settings.wechatpay_platform_serial:
+                                  Path(settings.wechatpay_platform_key_file).read_text()})
+        http = httpx.Client(base_url=config.base_url, timeout=httpx.Timeout(10.0, connect=5.0))
+        return WechatNativeGateway(WechatPayClient(config, http))
+    if settings.payment_provider != "sandbox":
+        raise ValueError(f"unknown YYK_PAYMENT_PROVIDER {settings.payment_provider!r} (sandbox | wechat)")
+    return SandboxPaymentGateway()
 
 
 def build_notifier(settings: Settings) -> Notifier:

@@ -57,6 +57,18 @@ class Settings:
     # Housekeeping inside the API process (exception scans, closing unpaid trades) every this many minutes;
     # 0 leaves it to cron and `yyk exceptions scan` / `yyk mall close-unpaid`.
     jobs_minutes: int = 0
+    # How elders pay: "sandbox" (confirms at once; tests and the demo) or "wechat" (WeChat Pay API v3 Native:
+    # the merchant id, app id, the merchant API certificate's serial and private key file, the APIv3 key, the
+    # platform public key file and its serial, and the notify URL the provider posts to).
+    payment_provider: str = "sandbox"
+    wechatpay_mch_id: str = ""
+    wechatpay_app_id: str = ""
+    wechatpay_serial_no: str = ""
+    wechatpay_private_key_file: str = ""
+    wechatpay_api_v3_key: str = field(default="", repr=False)
+    wechatpay_platform_serial: str = ""
+    wechatpay_platform_key_file: str = ""
+    wechatpay_notify_url: str = ""
     # Who delivers notices to phones: "sandbox" (records them in notify_outbox) or "tencent-sms" (腾讯云短信,
     # API 3.0 SendSms). The Tencent SMS account: API key pair, SmsSdkAppId, approved signature (签名) and
     # region; the approved template per notice topic (`topic=templateId,...`, a dotted prefix serves every
@@ -138,6 +150,14 @@ class Settings:
             bridge_batch=number("BRIDGE_BATCH", default.bridge_batch),
             bridge_scan_seconds=number("BRIDGE_SCAN_SECONDS", default.bridge_scan_seconds),
             jobs_minutes=number("JOBS_MINUTES", default.jobs_minutes),
+            payment_provider=text("PAYMENT_PROVIDER", default.payment_provider).strip().lower(),
+            wechatpay_mch_id=text("WECHATPAY_MCH_ID", ""), wechatpay_app_id=text("WECHATPAY_APP_ID", ""),
+            wechatpay_serial_no=text("WECHATPAY_SERIAL_NO", ""),
+            wechatpay_private_key_file=text("WECHATPAY_PRIVATE_KEY_FILE", ""),
+            wechatpay_api_v3_key=text("WECHATPAY_API_V3_KEY", ""),
+            wechatpay_platform_serial=text("WECHATPAY_PLATFORM_SERIAL", ""),
+            wechatpay_platform_key_file=text("WECHATPAY_PLATFORM_KEY_FILE", ""),
+            wechatpay_notify_url=text("WECHATPAY_NOTIFY_URL", ""),
             notifier=text("NOTIFIER", default.notifier).strip().lower(),
             tencent_sms_secret_id=text("TENCENT_SMS_SECRET_ID", default.tencent_sms_secret_id),
             tencent_sms_secret_key=text("TENCENT_SMS_SECRET_KEY", default.tencent_sms_secret_key),

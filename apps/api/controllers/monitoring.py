@@ -2,13 +2,12 @@
 HTTP twin of the device bridge (the standard device-alarm interface, I-04)."""
 
 from datetime import date
-from typing import Any
 
-from litestar import Controller, Request, Response, get, post, put
+from litestar import Controller, Response, get, post, put
 from litestar.di import Provide
 from litestar.params import Parameter
 
-from apps.api.deps import OptionalId
+from apps.api.deps import OptionalId, read_payload
 from apps.api.monitoring_schemas import (
     AttachIn,
     BindIn,
@@ -197,12 +196,6 @@ class DeadLetterController(Controller):
         return Response(records.dead_letter_payload(rt, principal, letter_id), media_type="application/octet-stream",
                         headers={"Content-Disposition": f'attachment; filename="dead-letter-{letter_id[:36]}.bin"',
                                  "X-Content-Type-Options": "nosniff"})
-
-
-async def read_payload(request: Request[Principal, Any, Any]) -> bytes:
-    """The body exactly as the device sent it (JSON, watch text or radar bytes): codecs read bytes, so the
-    framework must not decode it. The app's request size limit bounds it."""
-    return await request.body()
 
 
 class DeviceIngestController(Controller):

@@ -208,10 +208,35 @@ class RefundResult:
     message: str = ""
 
 
+@frozen(kw_only=True)
+class PaymentNotice:
+    """A provider's notification that a trade was paid, its signature already verified by the adapter."""
+
+    trade_number: str
+    transaction_id: str
+    amount: Money
+    paid: bool
+
+
+class PaymentNoticeRejected(Exception):
+    """A notification that is forged, stale, undecryptable or for another merchant: nothing may change."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class PaymentGateway(Protocol):
-    """A payment provider. The sandbox confirms at once; the real providers (WeChat Pay, Alipay, UnionPay)
-    come with the money issue."""
+    """A payment provider: the confirming sandbox (`sandbox`), or WeChat Pay (`wechat`, Native: the payer
+    scans a code, the payment arrives by notification)."""
+
+    @property
+    def channel(self) -> str: ...
 
     def charge(self, request: ChargeRequest) -> Charge: ...
 
     def refund(self, request: RefundRequest) -> RefundResult: ...
+
+    def parse_notice(self, headers: Mapping[str, str], body: bytes, now: datetime) -> PaymentNotice:
+        """The verified notification, or PaymentNoticeRejected."""
+        ...

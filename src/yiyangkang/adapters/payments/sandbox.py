@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from yiyangkang.ports.mall import Charge, ChargeRequest, RefundRequest, RefundResult
+from yiyangkang.ports.mall import (
+    Charge,
+    ChargeRequest,
+    PaymentNotice,
+    PaymentNoticeRejected,
+    RefundRequest,
+    RefundResult,
+)
 
 
 class SandboxPaymentGateway:
@@ -31,6 +39,10 @@ class SandboxPaymentGateway:
         with self._lock:
             self.refunds.append(request)
         return RefundResult(refund_id=f"SANDBOX-R-{uuid.uuid4().hex[:18]}", succeeded=True)
+
+    def parse_notice(self, headers: Mapping[str, str], body: bytes, now: datetime) -> PaymentNotice:
+        """The confirming sandbox pays at once and never notifies: anything posted to it is refused."""
+        raise PaymentNoticeRejected("NO_NOTIFICATIONS")
 
     def refunded_total(self, trade_number: str) -> int:
         """Fen refunded so far for one trade (tests check it against the orders)."""

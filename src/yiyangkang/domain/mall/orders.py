@@ -180,6 +180,7 @@ class TradeOrder(Aggregate):
     total: Money  # what is to be paid
     status: TradeStatus = TradeStatus.UNPAID
     pay_channel: str = ""
+    pay_url: str = ""  # what the payer opens or scans (a Native code_url) while the payment is pending
     transaction_id: str = ""
     paid_at: datetime | None = None
     pay_deadline: datetime

@@ -6,7 +6,8 @@ its stock back."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 
 from attrs import frozen
@@ -15,7 +16,7 @@ from yiyangkang.domain.elders.addresses import Address
 from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation, Visibility
 from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import Conflict, NotFound
+from yiyangkang.domain.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
 from yiyangkang.domain.kernel.events import Actor
 from yiyangkang.domain.kernel.money import Money
 from yiyangkang.domain.kernel.numbers import NumberKind
@@ -32,7 +33,7 @@ from yiyangkang.domain.mall.orders import (
     TradeStatus,
 )
 from yiyangkang.domain.mall.pricing import Priced, PricedLine, gift_lines, package_lines, plain_line, total
-from yiyangkang.ports.mall import ChargeRequest, RefundRequest
+from yiyangkang.ports.mall import ChargeRequest, PaymentNoticeRejected, RefundRequest
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import load_elder, require, visibility
 from yiyangkang.services.ledger import book_payment, book_refund
@@ -46,6 +47,7 @@ MAX_UNITS = 99
 MAX_AHEAD = timedelta(days=90)
 MIN_NOTICE = timedelta(minutes=30)  # a home visit is booked at least this far ahead
 UNPAID_CLOSER = Actor.system("mall-unpaid-closer")
+log = logging.getLogger("yiyangkang.payments")
 
 
 @frozen(kw_only=True)
@@ -279,8 +281,11 @@ def _trade_view(uow: UnitOfWork, trade: TradeOrder, principal: Principal, pay_ur
     return TradeView.of(trade, subs, pay_url)
 
 
-def pay(rt: Runtime, principal: Principal, ident: str, channel: str = "sandbox") -> TradeView:
-    """支付: charge the trade through the payment gateway (the sandbox confirms at once)."""
+def pay(rt: Runtime, principal: Principal, ident: str, channel: str | None = None) -> TradeView:
+    """支付: charge the trade through the configured payment gateway (the sandbox confirms at once; WeChat Pay
+    Native answers a code to scan, and the payment arrives by notification)."""
+    if channel is not None and channel != rt.payments.channel:
+        raise ValidationFailed([FieldError("channel", "该支付方式暂未开通", "CHANNEL_UNAVAILABLE")])
     with rt.uow() as uow:
         uow.write_first()
         trade = load_trade(uow, principal, Operation.MALL_BUY, ident, lock=True)
@@ -289,13 +294,39 @@ def pay(rt: Runtime, principal: Principal, ident: str, channel: str = "sandbox")
             raise Conflict("该订单不是待付款状态", code="MALL_TRADE_NOT_UNPAID", details={"status": trade.status.value})
         if now > trade.pay_deadline:
             raise Conflict("订单已超过付款时限，请重新下单", code="MALL_TRADE_EXPIRED")
+        if trade.pay_url and trade.pay_channel == rt.payments.channel:  # asked before: the same code again
+            return _trade_view(uow, trade, principal, trade.pay_url)
+        channel = rt.payments.channel
         charge = rt.payments.charge(ChargeRequest(trade_number=trade.number, amount=trade.total,
                                                   description=f"医养康商城订单{trade.number}", channel=channel))
         if charge.paid:
             # Our clock, not the provider's, stamps the payment: every deadline is measured on one clock.
             _confirm(rt, uow, trade, channel, charge.transaction_id, trade.total, principal.actor, now)
-            uow.commit()
+        else:  # the payer scans the code; the money arrives by notification (receive_notice)
+            trade.pay_channel, trade.pay_url = channel, charge.pay_url
+            uow.trades.save(trade)
+        uow.commit()
         return _trade_view(uow, trade, principal, charge.pay_url)
+
+
+def receive_notice(rt: Runtime, channel: str, headers: Mapping[str, str], body: bytes) -> bool:
+    """A provider's notification (支付回调): verified by the gateway, then recorded once. True when this call
+    recorded the payment; False for a repeat or a notice of no payment. A forged or mismatched notice raises
+    (the provider retries; the trade stays unpaid) and is logged."""
+    if channel != rt.payments.channel:
+        raise NotFound("支付通道", channel)
+    try:
+        notice = rt.payments.parse_notice(headers, body, rt.clock.now())
+    except PaymentNoticeRejected as exc:
+        log.warning("payment notice refused: channel=%s reason=%s", channel, exc.reason)
+        raise Conflict("支付通知未通过校验", code="PAYMENT_NOTICE_REJECTED", details={"reason": exc.reason}) from None
+    if not notice.paid:
+        return False
+    try:
+        return confirm_payment(rt, notice.trade_number, notice.transaction_id, notice.amount, channel)
+    except Conflict as exc:
+        log.warning("payment notice not recorded: trade=%s code=%s", notice.trade_number, exc.code)
+        raise
 
 
 def confirm_payment(rt: Runtime, trade_number: str, transaction_id: str, amount: Money, channel: str) -> bool:
@@ -373,6 +404,15 @@ def refund_money(rt: Runtime, uow: UnitOfWork, sub: SubOrder, amount: Money, ref
         raise Conflict(f"退款失败：{result.message}", code="MALL_REFUND_FAILED")
     book_refund(uow, f"refund:{refund_number}", trade.pay_channel, sub.institution_id, amount, rt.clock.now())
     return result.refund_id
+
+
+def pay_url(rt: Runtime, principal: Principal, ident: str) -> str:
+    """What the payer scans for a trade waiting for its payment (a back-office order shown as a QR code)."""
+    with rt.uow() as uow:
+        trade = load_trade(uow, principal, Operation.MALL_ORDER_READ, ident)
+        if trade.status is not TradeStatus.UNPAID or not trade.pay_url:
+            raise Conflict("该订单没有待扫码的付款码，请先发起支付", code="MALL_NO_PAY_CODE")
+        return trade.pay_url
 
 
 def get_trade(rt: Runtime, principal: Principal, ident: str) -> TradeView:
