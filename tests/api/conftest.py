@@ -10,9 +10,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from attrs import define
@@ -83,7 +83,12 @@ def field_error(response: Any, field: str) -> dict[str, Any]:
     return found[0]
 
 
-def make_api(db_file: Path) -> Iterator[Api]:
+W = TypeVar("W")
+
+
+def serve(db_file: Path, build_world: Callable[[Container], W]) -> Iterator[tuple[TestClient[Any], W, FrozenClock,
+                                                                                  Container]]:
+    """A migrated SQLite file with the regions, the world `build_world` puts in it, and the app over it."""
     clock = FrozenClock()
     container = build(test_settings(f"sqlite:///{db_file}"), clock=clock)
     assert container.engine is not None
@@ -92,9 +97,14 @@ def make_api(db_file: Path) -> Iterator[Api]:
     world = build_world(container)
     try:
         with TestClient(app=create_app(container)) as client:
-            yield Api(client=client, world=world, clock=clock, rt=container)
+            yield client, world, clock, container
     finally:
         container.dispose()
+
+
+def make_api(db_file: Path) -> Iterator[Api]:
+    for client, world, clock, container in serve(db_file, build_world):
+        yield Api(client=client, world=world, clock=clock, rt=container)
 
 
 @pytest.fixture(scope="module")

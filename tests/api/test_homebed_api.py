@@ -24,17 +24,13 @@ from attrs import define, field
 from litestar.testing import TestClient
 from openpyxl import load_workbook
 
-from apps.api.app import create_app
-from tests import conftest as root
-from tests.api.conftest import ERROR_KEYS, assert_error, field_error, login
-from tests.conftest import REGIONS, FrozenClock, operator
+from tests.api.conftest import ERROR_KEYS, assert_error, field_error, login, serve
+from tests.conftest import FrozenClock, operator
 from tests.homebed.setup import PDF, PNG, HomeBedWorld, build_homebed
 from tests.world import PASSWORD, World, id_card, phone
-from yiyangkang.adapters.sqlalchemy import migrate
-from yiyangkang.bootstrap import Container, build
+from yiyangkang.bootstrap import Container
 from yiyangkang.services import accounts
 from yiyangkang.services.accounts import AccountForm
-from yiyangkang.services.regions import load_regions
 
 BASE = "/api/v1/homebed"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -78,22 +74,17 @@ class HbApi:
 
 
 def make_hb_api(db_file: Path) -> Iterator[HbApi]:
-    """Like `tests.api.conftest.make_api`, with `build_homebed` instead of `build_world`."""
-    clock = FrozenClock()
-    container = build(root.test_settings(f"sqlite:///{db_file}"), clock=clock)
-    assert container.engine is not None
-    migrate.upgrade(container.engine)
-    load_regions(container, REGIONS)
-    hb = build_homebed(container)
-    hb.world.accounts["elder_B"] = accounts.create_account(container, operator(), AccountForm(
-        username="elder_B", password=PASSWORD, role="elder", elder_id=hb.world.elders["B"])).id
-    hb.world.accounts["worker_A"] = accounts.create_account(container, operator(), AccountForm(
-        username="worker_A", password=PASSWORD, role="staff", staff_id=hb.world.staff["A"])).id
-    try:
-        with TestClient(app=create_app(container)) as client:
-            yield HbApi(client=client, hb=hb, clock=clock, rt=container)
-    finally:
-        container.dispose()
+    """Like `tests.api.conftest.make_api`, with `build_homebed` (and an elder's and a worker's logins)."""
+    def world(container: Container) -> HomeBedWorld:
+        hb = build_homebed(container)
+        hb.world.accounts["elder_B"] = accounts.create_account(container, operator(), AccountForm(
+            username="elder_B", password=PASSWORD, role="elder", elder_id=hb.world.elders["B"])).id
+        hb.world.accounts["worker_A"] = accounts.create_account(container, operator(), AccountForm(
+            username="worker_A", password=PASSWORD, role="staff", staff_id=hb.world.staff["A"])).id
+        return hb
+
+    for client, hb, clock, container in serve(db_file, world):
+        yield HbApi(client=client, hb=hb, clock=clock, rt=container)
 
 
 @pytest.fixture(scope="module")

@@ -25,18 +25,14 @@ from attrs import define, field
 from litestar.testing import TestClient
 from openpyxl import load_workbook
 
-from apps.api.app import create_app
-from tests import conftest as root
-from tests.api.conftest import ERROR_KEYS, assert_error, login
-from tests.conftest import REGIONS, FrozenClock, operator
+from tests.api.conftest import ERROR_KEYS, assert_error, login, serve
+from tests.conftest import FrozenClock, operator
 from tests.mall.setup import MallWorld, build_mall
 from tests.world import PASSWORD, World, phone
-from yiyangkang.adapters.sqlalchemy import migrate
-from yiyangkang.bootstrap import Container, build
+from yiyangkang.bootstrap import Container
 from yiyangkang.services import addresses
 from yiyangkang.services.addresses import AddressForm
 from yiyangkang.services.mall.exceptions import DESK
-from yiyangkang.services.regions import load_regions
 
 MALL = "/api/v1/mall"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -84,20 +80,17 @@ class MallApi:
 
 
 def make_mall_api(db_file: Path) -> Iterator[MallApi]:
-    """Like `tests.api.conftest.make_api`, with `build_mall` instead of `build_world`."""
-    clock = FrozenClock()
-    container = build(root.test_settings(f"sqlite:///{db_file}"), clock=clock)
-    assert container.engine is not None
-    migrate.upgrade(container.engine)
-    load_regions(container, REGIONS)
-    mw = build_mall(container)
-    address_b = addresses.add_address(container, operator(), mw.world.elders["B"], AddressForm(
-        region_code="440106", detail="五山路3号2栋101", contact_name="李秀英", contact_phone=phone(703))).id
-    try:
-        with TestClient(app=create_app(container)) as client:
-            yield MallApi(client=client, mw=mw, clock=clock, rt=container, address_b=address_b)
-    finally:
-        container.dispose()
+    """Like `tests.api.conftest.make_api`, with `build_mall` (and an address for B's elder in 天河)."""
+    addresses_b: list[str] = []
+
+    def world(container: Container) -> MallWorld:
+        mw = build_mall(container)
+        addresses_b.append(addresses.add_address(container, operator(), mw.world.elders["B"], AddressForm(
+            region_code="440106", detail="五山路3号2栋101", contact_name="李秀英", contact_phone=phone(703))).id)
+        return mw
+
+    for client, mw, clock, container in serve(db_file, world):
+        yield MallApi(client=client, mw=mw, clock=clock, rt=container, address_b=addresses_b[0])
 
 
 @pytest.fixture(scope="module")
