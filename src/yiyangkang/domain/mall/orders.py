@@ -80,6 +80,7 @@ SUB_LIFECYCLE = Lifecycle.of("mall_order", {
     S.COMPLETED: {S.CLOSED},
 })
 ZERO = Money(0)
+VERIFY_QR_PREFIX = "yyk:verify:"  # a verification code as a QR payload: the prefix, then the 12 digits
 # Where a verification code (核销码) is used, and what it does there.
 VERIFIED_BY_CODE = {Fulfilment.HOME_VISIT, Fulfilment.IN_STORE, Fulfilment.PICKUP}
 

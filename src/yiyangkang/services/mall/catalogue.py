@@ -88,8 +88,7 @@ def update_category(rt: Runtime, principal: Principal, ident: str, form: Categor
         if item.change(changes, principal.actor, rt.clock.now()):
             uow.mall_categories.save(item)
             if "name" in changes:  # search finds products by their categories' names
-                for product in all_on_sale(uow, ProductQuery(category_path=item.path)):
-                    reindex(uow, product)
+                reindex_all(uow, ProductQuery(category_path=item.path))
             uow.commit()
         return CategoryView.of(item)
 
@@ -362,17 +361,23 @@ def review_product(rt: Runtime, principal: Principal, ident: str, *, approve: bo
 
 def reindex_institution(uow: UnitOfWork, institution_id: str) -> None:
     """After a store was renamed: its products on sale are found by the new name."""
-    for product in all_on_sale(uow, ProductQuery(institution_id=institution_id)):
-        reindex(uow, product)
+    reindex_all(uow, ProductQuery(institution_id=institution_id))
 
 
-def reindex(uow: UnitOfWork, product: Product) -> None:
+def reindex_all(uow: UnitOfWork, query: ProductQuery) -> None:
+    """Re-index every product on sale matching `query`, reading the category tree once."""
+    categories = {c.id: c for c in uow.mall_categories.all()}
+    for product in all_on_sale(uow, query):
+        reindex(uow, product, categories)
+
+
+def reindex(uow: UnitOfWork, product: Product, categories: Mapping[str, Category] | None = None) -> None:
     """Keep search in step with what is on sale: name, category path, tags and the store's name."""
     live = product.live
     if live is None or not product.orderable:
         uow.products.index(product, [], None)
         return
-    categories = {c.id: c for c in uow.mall_categories.all()}
+    categories = categories if categories is not None else {c.id: c for c in uow.mall_categories.all()}
     institution = uow.institutions.get(product.institution_id)
     texts = [live.name, *category_names(categories, live.category_id), *live.tags,
              institution.name if institution else ""]

@@ -12,7 +12,7 @@ from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import FieldError, NotFound, ValidationFailed
 from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.mall.config import SETTINGS_ID, MallSettings
-from yiyangkang.domain.mall.orders import SubOrder
+from yiyangkang.domain.mall.orders import VERIFY_QR_PREFIX, SubOrder
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import require
 from yiyangkang.services.objects import load_owned
@@ -43,16 +43,12 @@ def code_hash(rt: Runtime, code: str) -> str:
 
 
 def parse_code(raw: str) -> str:
-    """The digits of a typed or scanned code (the QR payload is `yyk:verify:<digits>`)."""
-    text = unicodedata.normalize("NFKC", raw).strip().removeprefix("yyk:verify:").replace(" ", "")
+    """The digits of a typed or scanned code (the QR payload is the prefix and the digits)."""
+    text = unicodedata.normalize("NFKC", raw).strip().removeprefix(VERIFY_QR_PREFIX).replace(" ", "")
     text = text if text.isascii() else ""  # NFKC made full-width digits plain; other digit forms are not codes
     if len(text) != CODE_DIGITS or not text.isdigit():
         raise ValidationFailed([FieldError("code", "核销码应为12位数字", "INVALID_CODE")])
     return text
-
-
-def qr_payload(code: str) -> str:
-    return f"yyk:verify:{code}"
 
 
 def load_order(uow: UnitOfWork, principal: Principal, op: Operation, ident: str, *, lock: bool = False,

@@ -13,7 +13,14 @@ from yiyangkang.domain.mall.aftersales import AFTER_SALE_KIND_LABELS, AFTER_SALE
 from yiyangkang.domain.mall.catalogue import FULFILMENT_LABELS, Category, Product, ProductContent
 from yiyangkang.domain.mall.config import MALL_LIMITS, MallConfig, MallSettings, Place, ServiceArea
 from yiyangkang.domain.mall.offers import BuyGiftRule, ServicePackage
-from yiyangkang.domain.mall.orders import SUB_STATUS_LABELS, TRADE_STATUS_LABELS, OrderLine, SubOrder, TradeOrder
+from yiyangkang.domain.mall.orders import (
+    SUB_STATUS_LABELS,
+    TRADE_STATUS_LABELS,
+    VERIFY_QR_PREFIX,
+    OrderLine,
+    SubOrder,
+    TradeOrder,
+)
 from yiyangkang.domain.mall.ratings import Rating
 from yiyangkang.domain.mall.review import REVIEW_STATE_LABELS
 from yiyangkang.services.views import FileView
@@ -286,7 +293,7 @@ class SubOrderView:
             status_label=SUB_STATUS_LABELS[o.status], lines=[LineView.of(ln) for ln in o.lines],
             paid_fen=o.paid.fen, refunded_fen=o.refunded.fen, appointment_at=o.appointment_at, destination=dest,
             place=_place(o.place) if o.place else None, verify_code=code,
-            verify_qr=f"yyk:verify:{code}" if code else None, staff_id=o.staff_id, dispatched_at=o.dispatched_at,
+            verify_qr=f"{VERIFY_QR_PREFIX}{code}" if code else None, staff_id=o.staff_id, dispatched_at=o.dispatched_at,
             started_at=o.started_at, completed_at=o.completed_at, return_count=o.return_count,
             return_reason=o.return_reason, service_record=o.service_record, shipments=shipments,
             cancel_reason=o.cancel_reason, rated=o.rated, remark=o.remark, paid_at=o.paid_at,
