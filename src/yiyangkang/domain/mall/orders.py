@@ -244,6 +244,8 @@ class SubOrder(Aggregate):
     cancel_reason: str = ""
     rated: bool = False
     remark: str = ""
+    voucher_paid: Money = ZERO  # the part of `paid` spent from elderly-care vouchers (the rest came in cash)
+    voucher_refunded: Money = ZERO  # the part of `refunded` that went back to the vouchers
     created_at: datetime
 
     def snapshot(self) -> dict[str, Any]:
@@ -270,6 +272,14 @@ class SubOrder(Aggregate):
     @property
     def refunded(self) -> Money:
         return sum((ln.refunded for ln in self.lines), Money.zero())
+
+    @property
+    def cash_paid(self) -> Money:
+        return self.paid - self.voucher_paid
+
+    @property
+    def cash_refunded(self) -> Money:
+        return self.refunded - self.voucher_refunded
 
     @property
     def standard_minutes(self) -> int | None:
