@@ -1,14 +1,14 @@
-"""Benchmarks (`make bench`): `python -m bench [import|settlement|bridge|search] [options]`; with no name, all
+"""Benchmarks (`make bench`): `python -m bench [import|settlement|bridge|search|payments] [options]`; with no name, all
 run with their defaults. Each prints its figures next to a baseline measured in the same run."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import bridge, elder_import, search, settlement
+from bench import bridge, elder_import, payments, search, settlement
 
 BENCHMARKS = {"import": elder_import.main, "settlement": settlement.main, "bridge": bridge.main,
-              "search": search.main}
+              "search": search.main, "payments": payments.main}
 
 
 def main(argv: list[str]) -> int:

@@ -43,8 +43,8 @@ from apps.api.controllers.mall_orders import (
     MallRatingController,
     MallTradeController,
     MallVerifyController,
-    PaymentNoticeController,
 )
+from apps.api.controllers.money_reports import MoneyReportController
 from apps.api.controllers.monitoring import (
     AlarmRuleController,
     DeadLetterController,
@@ -54,7 +54,18 @@ from apps.api.controllers.monitoring import (
     SimCardController,
 )
 from apps.api.controllers.monitoring_alarms import AlarmController, CheckupDocumentController, VitalsController
+from apps.api.controllers.payments import PaymentAdminController, PaymentNoticeController
+from apps.api.controllers.points import (
+    PointsActivityController,
+    PointsEnrolmentController,
+    PointsExchangeController,
+    PointsGoodController,
+    PointsLedgerController,
+    ServicePointsController,
+)
 from apps.api.controllers.regions import RegionController
+from apps.api.controllers.suppliers import SupplierController
+from apps.api.controllers.vouchers import ProcurementController, VoucherBatchController, VoucherController
 from apps.api.deps import provide_page, provide_principal
 from apps.api.errors import EXCEPTION_HANDLERS, problem
 from apps.api.jobs import PeriodicJobs
@@ -106,9 +117,13 @@ def create_app(container: Container | None = None) -> Litestar:
             HomeBedOrderController, HomeBedExceptionController, HomeBedReportController,
             DeviceModelController, DeviceController, SimCardController, AlarmRuleController, DeadLetterController,
             DeviceIngestController, AlarmController, VitalsController, CheckupDocumentController,
+            PointsActivityController, PointsEnrolmentController, PointsGoodController, PointsExchangeController,
+            PointsLedgerController, ServicePointsController,
+            ProcurementController, VoucherBatchController, VoucherController,
             MallCategoryController, MallSearchController, MallCatalogueController, MallConfigController,
             MallTradeController, MallOrderController, MallVerifyController, MallAfterSaleController,
-            MallRatingController, MallExceptionController, PaymentNoticeController,
+            MallRatingController, MallExceptionController, PaymentNoticeController, PaymentAdminController,
+            SupplierController, MoneyReportController,
         ],
         # Uploads are at most 10 MB; the multipart envelope needs a little more.
         request_max_body_size=11 * 1024 * 1024,

@@ -1,6 +1,6 @@
 """Housekeeping inside the API process (YYK_JOBS_MINUTES > 0): the exception scans of the home bed and the
-mall and the closing of unpaid trades, every N minutes on a thread of their own. Each job is idempotent,
-so running it here and from cron at once does no harm."""
+mall, the closing of unpaid trades and the expiry of vouchers, every N minutes on a thread of their own. Each
+job is idempotent, so running it here and from cron at once does no harm."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import threading
 from collections.abc import Callable
 
 from yiyangkang.bootstrap import Container
+from yiyangkang.services import payments
 from yiyangkang.services.homebed.exceptions import DESK as HOMEBED_EXCEPTIONS
 from yiyangkang.services.mall import checkout
 from yiyangkang.services.mall.exceptions import DESK as MALL_EXCEPTIONS
+from yiyangkang.services.vouchers.expiry import expire_vouchers
 
 log = logging.getLogger("yiyangkang.jobs")
 
@@ -20,7 +22,9 @@ def housekeeping(rt: Container) -> list[tuple[str, Callable[[], object]]]:
     return [
         ("homebed-exceptions", lambda: HOMEBED_EXCEPTIONS.scan(rt)),
         ("mall-exceptions", lambda: MALL_EXCEPTIONS.scan(rt)),
+        ("payments-reconcile-pending", lambda: payments.reconcile_pending(rt)),  # before ours close: paid ones stay
         ("mall-close-unpaid", lambda: checkout.close_unpaid(rt)),
+        ("voucher-expiry", lambda: expire_vouchers(rt)),
     ]
 
 

@@ -131,7 +131,9 @@ class CheckoutIn(Body):
 
 
 class PayIn(Body):
-    channel: Annotated[str, Meta(pattern=r"^(sandbox|wechat)$")] | None = None  # default: the configured one
+    channel: Annotated[str, Meta(pattern=r"^(sandbox|wechat|alipay|unionpay)$")] | None = None  # default: the first
+    openid: Annotated[str, Meta(min_length=1, max_length=128, pattern=r"^[\w-]+$")] | None = None  # WeChat JSAPI payer
+    use_vouchers: bool = False  # elderly-care vouchers first, the rest by the channel (mixed payment)
 
 
 class CodeIn(Body):

@@ -15,6 +15,7 @@ from attrs import frozen
 from apps.cli.demo_homebed import seed_homebed
 from apps.cli.demo_mall import seed_mall
 from apps.cli.demo_monitoring import seed_monitoring
+from apps.cli.demo_points import seed_points
 from yiyangkang.bootstrap import Container, read_region_file
 from yiyangkang.domain.homebed.contracts import ContractStatus
 from yiyangkang.domain.identity.policy import Visibility
@@ -220,6 +221,7 @@ def seed_demo(rt: Container, on_step: Callable[[str], None] | None = None) -> De
     monitoring = seed_monitoring(rt, _monitored_elders(rt))
     step("服务商城（分类、商品与审核、套餐与买赠、十一月的订单、评价与售后）")
     mall = seed_mall(rt)
+    seed_points(rt)  # 积分：十月的服务积分、活动与签到、积分商品与兑换
     return DemoSummary(region_count, len(inst_ids), n_staff, n_elders, n_family, n_accounts, homebed["contracts"],
                        homebed["orders"], monitoring["devices"], monitoring["sims"], mall["products"],
                        mall["trades"])

@@ -1,7 +1,8 @@
 """The mall part of the demo (服务商城演示数据): the category tree, five institutions' mall configuration,
 products of the four fulfilment types (most approved, some waiting for review, one refused, one with an
 edit under review), a package and a buy-gift rule, and November's orders of the demo elders — visited,
-verified, shipped and picked up, rated, one refunded and one being returned — and, on the morning of
+verified, shipped and picked up, rated, one refunded and one being returned, paid vouchers first where the
+elder holds elderly-care vouchers (`demo_vouchers`) — and, on the morning of
 25 November 2026, a home visit nobody has dispatched and a parcel not shipped for days (exception orders)."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from apps.cli.demo_homebed import DemoClock, _principal
+from apps.cli.demo_vouchers import seed_vouchers
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.errors import DomainError
@@ -93,6 +95,8 @@ def seed_mall(base: Container) -> dict[str, int]:
     cats: dict[str, str] = {}
     for key, name, parent in CATEGORIES:
         cats[key] = catalogue.create_category(rt, op, CategoryForm(name=name, parent_id=cats.get(parent or ""))).id
+    seed_vouchers(rt, clock, cats)
+    clock.to(START - timedelta(days=1))
     admins = {key: _principal(rt, f"admin_{key}") for key in CONFIGS}
     for key, form in CONFIGS.items():
         mall_config.put_mall_config(rt, admins[key], str(admins[key].institution_id), form)
@@ -190,7 +194,7 @@ def _one_order(rt: Container, clock: DemoClock, rng: random.Random, elder: _Elde
     quantity = rng.choice([1, 1, 2, 3]) if kind in ("delivery", "in_store") else 1
     trade = checkout.pay(rt, elder.principal, checkout.checkout(rt, elder.principal, CheckoutForm(
         elder_id=elder.elder_id, address_id=elder.address_id,
-        items=[CartItem(product_id=pid, quantity=quantity, appointment_at=at)])).id)
+        items=[CartItem(product_id=pid, quantity=quantity, appointment_at=at)])).id, use_vouchers=True)
     counts["trades"] += 1
     sub = trade.sub_orders[0]
     if kind == "home_visit":

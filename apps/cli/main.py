@@ -22,12 +22,16 @@ from pathlib import Path
 
 import click
 
+from apps.cli import reports as _money_reports  # noqa: F401  (yyk report splits|settlement|income|supplier)
 from apps.cli.common import operator, runtime
 from apps.cli.exceptions import exceptions
 from apps.cli.homebed import homebed, report
 from apps.cli.ledger import ledger_group
 from apps.cli.mall import mall
 from apps.cli.monitoring import bridge, monitoring
+from apps.cli.payments import payments_group
+from apps.cli.points import points
+from apps.cli.vouchers import vouchers
 from yiyangkang.bootstrap import UnreadableFile, read_region_file, read_sheet, write_sheet
 from yiyangkang.services import accounts, regions
 from yiyangkang.services.accounts import AccountForm
@@ -195,6 +199,9 @@ cli.add_command(report)
 cli.add_command(exceptions)
 cli.add_command(mall)
 cli.add_command(ledger_group)
+cli.add_command(points)
+cli.add_command(payments_group)
+cli.add_command(vouchers)
 
 if __name__ == "__main__":
     cli()

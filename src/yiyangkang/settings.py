@@ -57,10 +57,14 @@ class Settings:
     # Housekeeping inside the API process (exception scans, closing unpaid trades) every this many minutes;
     # 0 leaves it to cron and `yyk exceptions scan` / `yyk mall close-unpaid`.
     jobs_minutes: int = 0
-    # How elders pay: "sandbox" (confirms at once; tests and the demo) or "wechat" (WeChat Pay API v3 Native:
-    # the merchant id, app id, the merchant API certificate's serial and private key file, the APIv3 key, the
-    # platform public key file and its serial, and the notify URL the provider posts to).
-    payment_provider: str = "sandbox"
+    # How elders pay (docs/payments.md): the enabled channels, the first the default — "sandbox" (confirms at once;
+    # tests and the demo), "wechat" (WeChat Pay API v3, Native and JSAPI), "alipay" (precreate QR), "unionpay"
+    # (UnionPay QR 5.1.0). YYK_PAYMENT_PROVIDERS="wechat,alipay"; YYK_PAYMENT_PROVIDER (one name) is its alias.
+    # With YYK_PAYMENT_PROTOCOL_SANDBOX=true the real clients talk to the in-memory protocol sandboxes (no keys, no
+    # network; refused in production). WeChat: merchant id, app id, the merchant API certificate's serial and
+    # private key file, the APIv3 key, the platform public key file and its serial, the notify URL.
+    payment_providers: tuple[str, ...] = ("sandbox",)
+    payment_protocol_sandbox: bool = False
     wechatpay_mch_id: str = ""
     wechatpay_app_id: str = ""
     wechatpay_serial_no: str = ""
@@ -69,6 +73,27 @@ class Settings:
     wechatpay_platform_serial: str = ""
     wechatpay_platform_key_file: str = ""
     wechatpay_notify_url: str = ""
+    # Alipay: app id, seller PID (2088…), the app private key file, Alipay's public key file, the notify URL.
+    alipay_app_id: str = ""
+    alipay_seller_id: str = ""
+    alipay_private_key_file: str = ""
+    alipay_public_key_file: str = ""
+    alipay_notify_url: str = ""
+    alipay_gateway: str = "https://openapi.alipay.com/gateway.do"
+    # UnionPay: merchant code, the signing key file (PEM, exported from the PFX) and its certId, the UnionPay root
+    # (and middle) certificate files, the backUrl, the gateway.
+    unionpay_mer_id: str = ""
+    unionpay_sign_key_file: str = ""
+    unionpay_sign_cert_id: str = ""
+    unionpay_root_cert_file: str = ""
+    unionpay_middle_cert_file: str = ""
+    unionpay_back_url: str = ""
+    unionpay_gateway: str = "https://gateway.95516.com"
+
+    @property
+    def payment_provider(self) -> str:
+        """The default channel (the first enabled one)."""
+        return self.payment_providers[0]
     # Who delivers notices to phones: "sandbox" (records them in notify_outbox) or "tencent-sms" (腾讯云短信,
     # API 3.0 SendSms). The Tencent SMS account: API key pair, SmsSdkAppId, approved signature (签名) and
     # region; the approved template per notice topic (`topic=templateId,...`, a dotted prefix serves every
@@ -150,7 +175,22 @@ class Settings:
             bridge_batch=number("BRIDGE_BATCH", default.bridge_batch),
             bridge_scan_seconds=number("BRIDGE_SCAN_SECONDS", default.bridge_scan_seconds),
             jobs_minutes=number("JOBS_MINUTES", default.jobs_minutes),
-            payment_provider=text("PAYMENT_PROVIDER", default.payment_provider).strip().lower(),
+            payment_providers=tuple(
+                name for name in (part.strip().lower() for part in text(
+                    "PAYMENT_PROVIDERS", text("PAYMENT_PROVIDER", ",".join(default.payment_providers))).split(","))
+                if name),
+            payment_protocol_sandbox=text("PAYMENT_PROTOCOL_SANDBOX", "").strip().lower() in ("1", "true", "yes"),
+            alipay_app_id=text("ALIPAY_APP_ID", ""), alipay_seller_id=text("ALIPAY_SELLER_ID", ""),
+            alipay_private_key_file=text("ALIPAY_PRIVATE_KEY_FILE", ""),
+            alipay_public_key_file=text("ALIPAY_PUBLIC_KEY_FILE", ""),
+            alipay_notify_url=text("ALIPAY_NOTIFY_URL", ""),
+            alipay_gateway=text("ALIPAY_GATEWAY", default.alipay_gateway),
+            unionpay_mer_id=text("UNIONPAY_MER_ID", ""), unionpay_sign_key_file=text("UNIONPAY_SIGN_KEY_FILE", ""),
+            unionpay_sign_cert_id=text("UNIONPAY_SIGN_CERT_ID", ""),
+            unionpay_root_cert_file=text("UNIONPAY_ROOT_CERT_FILE", ""),
+            unionpay_middle_cert_file=text("UNIONPAY_MIDDLE_CERT_FILE", ""),
+            unionpay_back_url=text("UNIONPAY_BACK_URL", ""),
+            unionpay_gateway=text("UNIONPAY_GATEWAY", default.unionpay_gateway),
             wechatpay_mch_id=text("WECHATPAY_MCH_ID", ""), wechatpay_app_id=text("WECHATPAY_APP_ID", ""),
             wechatpay_serial_no=text("WECHATPAY_SERIAL_NO", ""),
             wechatpay_private_key_file=text("WECHATPAY_PRIVATE_KEY_FILE", ""),
@@ -192,6 +232,14 @@ class Settings:
                 raise SettingsError(f"YYK_NOTIFIER=tencent-sms needs {', '.join(missing)}")
             if self.tencent_sms_title_max < 1 or self.tencent_sms_body_max < 1:
                 raise SettingsError("YYK_TENCENT_SMS_TITLE_MAX and YYK_TENCENT_SMS_BODY_MAX must be at least 1")
+        known = ("sandbox", "wechat", "alipay", "unionpay")
+        if not self.payment_providers or any(p not in known for p in self.payment_providers):
+            raise SettingsError(f"YYK_PAYMENT_PROVIDERS must name some of {', '.join(known)}, "
+                                f"got {','.join(self.payment_providers)!r}")
+        if len(set(self.payment_providers)) != len(self.payment_providers):
+            raise SettingsError("YYK_PAYMENT_PROVIDERS names a channel twice")
+        if self.is_production and self.payment_protocol_sandbox:
+            raise SettingsError("YYK_PAYMENT_PROTOCOL_SANDBOX is for development and tests, not production")
         if self.is_production:
             default = Settings()
             if self.jwt_secret == default.jwt_secret or len(self.jwt_secret) < 32:

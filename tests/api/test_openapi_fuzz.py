@@ -229,12 +229,22 @@ def lax_coercible(value: Any, admitted: set[str]) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value in (0, 1) and "boolean" in admitted
 
 
+def _formats_of(schema: Schema) -> set[str]:
+    schema = resolve(schema)
+    alternatives = schema.get("oneOf") or schema.get("anyOf")
+    if alternatives:
+        return set().union(*(_formats_of(alt) for alt in alternatives))
+    return {schema["format"]} if "format" in schema else set()
+
+
 def wrong_type(schema: Schema) -> st.SearchStrategy[Any]:
     """A value of a JSON type the schema does not admit (numbers admit integers too), and that the
-    lax decoder would not convert into an admitted one."""
+    lax decoder would not convert into an admitted one (it reads a number as a Unix time for a date-time)."""
     admitted = _types_of(schema)
     if "number" in admitted:
         admitted |= {"integer"}
+    if "date-time" in _formats_of(schema):
+        admitted |= {"integer", "number"}
     wrong = [kind for kind in _OF_TYPE if kind not in admitted]
     return (st.sampled_from(wrong).flatmap(lambda kind: _OF_TYPE[kind])
             .filter(lambda value: not lax_coercible(value, admitted)))

@@ -237,3 +237,18 @@ def test_demo_home_beds_settle_to_the_fen(demo: Demo, demo_yyk: Yyk, tmp_path: P
         assert Decimal(str(totals[-1][col])) == column
         assert sum(Decimal(str(t[col])) for t in per_institution) == column
     assert totals[-1][0] == f"总计（{len(rows)}单）"
+
+
+@pytest.mark.slow
+def test_demo_books_reconcile_to_the_fen(demo: Demo, demo_yyk: Yyk, demo_rt: Container) -> None:
+    """PAY, A-12: the demo's payments, refunds and vouchers (granted, spent, refunded, expired) are all in the
+    ledger, and `yyk ledger reconcile` finds no account whose balance differs from its entries."""
+    from sqlalchemy import text
+
+    assert demo_rt.engine is not None
+    with demo_rt.engine.connect() as conn:
+        kinds = set(conn.execute(text("SELECT DISTINCT kind FROM ledger_postings")).scalars())
+    assert {"payment", "refund", "voucher_grant", "voucher_hold", "voucher_spend", "voucher_expiry"} <= kinds
+    result = demo_yyk("ledger", "reconcile")
+    assert result.exit_code == 0, result.output
+    assert "0 个账户不符" in result.stdout

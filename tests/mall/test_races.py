@@ -41,7 +41,7 @@ def on_sqlite(w: MallWorld) -> bool:
 
 def gateway(w: MallWorld) -> SandboxPaymentGateway:
     """The sandbox payment provider the test container runs with (it remembers charges and refunds)."""
-    payments = w.rt.payments
+    payments = w.rt.payments.get("sandbox")
     assert isinstance(payments, SandboxPaymentGateway)
     return payments
 

@@ -5,10 +5,9 @@ from typing import Annotated, Literal
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.di import Provide
 from litestar.params import Parameter
 
-from apps.api.deps import Multipart, OptionalId, file_response, read_headers, read_payload, sheet_response, upload_of
+from apps.api.deps import Multipart, OptionalId, file_response, sheet_response, upload_of
 from apps.api.homebed_schemas import ReasonIn, ReviewIn, StaffIdIn
 from apps.api.mall_schemas import (
     AfterSaleIn,
@@ -81,7 +80,8 @@ class MallTradeController(Controller):
     @post("/{trade_id:str}/pay", operation_id="payTrade", sync_to_thread=True,
           summary="支付（沙箱通道立即确认）", status_code=200)
     def pay(self, rt: Container, principal: Principal, trade_id: str, data: PayIn) -> TradeView:
-        return checkout.pay(rt, principal, trade_id, data.channel)
+        return checkout.pay(rt, principal, trade_id, data.channel, use_vouchers=data.use_vouchers,
+                            payer_openid=data.openid or "")
 
     @get("/{trade_id:str}/pay-qr.png", operation_id="tradePayQr", sync_to_thread=True,
          summary="付款二维码（微信扫码支付 code_url 的 PNG）", media_type="image/png")
@@ -93,20 +93,6 @@ class MallTradeController(Controller):
           summary="取消待付款订单（库存退回）", status_code=200)
     def cancel(self, rt: Container, principal: Principal, trade_id: str, data: ReasonIn) -> TradeView:
         return checkout.cancel_trade(rt, principal, trade_id, data.reason)
-
-
-class PaymentNoticeController(Controller):
-    path = "/api/v1/payments"
-    tags = ["支付回调"]
-
-    dependencies = {"payload": Provide(read_payload), "raw_headers": Provide(read_headers, sync_to_thread=False)}
-
-    @post("/{channel:str}/notify", operation_id="paymentNotify", sync_to_thread=True, status_code=204,
-          summary="支付平台异步通知（验签、解密后入账；重复通知不重复入账）", security=[])
-    def notify(self, rt: Container, channel: str, payload: bytes, raw_headers: dict[str, str]) -> None:
-        """No login: the provider's signature is the authentication. 204 once recorded or already recorded;
-        409 for a notice that fails verification (the provider retries, nothing changes)."""
-        checkout.receive_notice(rt, channel, raw_headers, payload)
 
 
 class MallOrderController(Controller):

@@ -172,71 +172,22 @@ class RatingRepository(Repository[Rating], Protocol):
         ...
 
 
-# -- the outside world ----------------------------------------------------------------------------
-@frozen(kw_only=True)
-class ChargeRequest:
-    trade_number: str
-    amount: Money
-    description: str
-    channel: str  # e.g. "sandbox", "wechat", "alipay", "unionpay"
+# -- the outside world: the payment types live in ports/payments.py (re-exported here for older imports) ---------
+from yiyangkang.ports.payments import (  # noqa: E402
+    Charge,
+    ChargeRequest,
+    NoticeReply,
+    PaymentChannels,
+    PaymentGateway,
+    PaymentNotice,
+    PaymentNoticeRejected,
+    RefundRequest,
+    RefundResult,
+)
 
-
-@frozen(kw_only=True)
-class Charge:
-    """The provider's answer: paid now (sandbox, card), or pending with what the payer must do (a QR code)."""
-
-    paid: bool
-    transaction_id: str = ""
-    pay_url: str = ""  # e.g. a code_url for a QR code
-    paid_at: datetime | None = None
-
-
-@frozen(kw_only=True)
-class RefundRequest:
-    trade_number: str
-    transaction_id: str
-    refund_number: str
-    amount: Money
-    total: Money
-    reason: str
-
-
-@frozen(kw_only=True)
-class RefundResult:
-    refund_id: str
-    succeeded: bool
-    message: str = ""
-
-
-@frozen(kw_only=True)
-class PaymentNotice:
-    """A provider's notification that a trade was paid, its signature already verified by the adapter."""
-
-    trade_number: str
-    transaction_id: str
-    amount: Money
-    paid: bool
-
-
-class PaymentNoticeRejected(Exception):
-    """A notification that is forged, stale, undecryptable or for another merchant: nothing may change."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class PaymentGateway(Protocol):
-    """A payment provider: the confirming sandbox (`sandbox`), or WeChat Pay (`wechat`, Native: the payer
-    scans a code, the payment arrives by notification)."""
-
-    @property
-    def channel(self) -> str: ...
-
-    def charge(self, request: ChargeRequest) -> Charge: ...
-
-    def refund(self, request: RefundRequest) -> RefundResult: ...
-
-    def parse_notice(self, headers: Mapping[str, str], body: bytes, now: datetime) -> PaymentNotice:
-        """The verified notification, or PaymentNoticeRejected."""
-        ...
+__all__ = [
+    "AfterSaleRepository", "BuyGiftRepository", "CategoryRepository", "Charge", "ChargeRequest",
+    "MallConfigRepository", "MallSettingsRepository", "NoticeReply", "PackageRepository", "PaymentChannels",
+    "PaymentGateway", "PaymentNotice", "PaymentNoticeRejected", "ProductQuery", "ProductRepository",
+    "RatingRepository", "RefundRequest", "RefundResult", "SortBy", "SubOrderRepository", "TradeRepository",
+]

@@ -56,6 +56,14 @@ from yiyangkang.ports.monitoring import (
     RuleStates,
     SimCardRepository,
 )
+from yiyangkang.ports.payments import PaymentStore
+from yiyangkang.ports.points import (
+    ActivityRepository,
+    EnrolmentRepository,
+    ExchangeRepository,
+    GoodRepository,
+    ServiceAwardRepository,
+)
 from yiyangkang.ports.repositories import (
     AccountRepository,
     AddressRepository,
@@ -66,6 +74,13 @@ from yiyangkang.ports.repositories import (
     InstitutionRepository,
     RegionRepository,
     StaffRepository,
+)
+from yiyangkang.ports.settlement import MoneyReports, OrderSplitRepository, SupplierRelationRepository
+from yiyangkang.ports.vouchers import (
+    ProcurementRepository,
+    VoucherBatchRepository,
+    VoucherRepository,
+    VoucherSpendRepository,
 )
 
 
@@ -123,6 +138,22 @@ class UnitOfWork(Protocol):
     mall_exceptions: ExceptionRepository
     # Money (资金)
     ledger: LedgerStore
+    payments: PaymentStore  # notifications received, refunds in flight
+    # Settlement (结算: 服务商与分账)
+    supplier_relations: SupplierRelationRepository
+    order_splits: OrderSplitRepository
+    money_reports: MoneyReports
+    # Points (积分)
+    points_activities: ActivityRepository
+    points_enrolments: EnrolmentRepository
+    points_goods: GoodRepository
+    points_exchanges: ExchangeRepository
+    service_awards: ServiceAwardRepository
+    # Vouchers (养老服务券)
+    voucher_institutions: ProcurementRepository
+    voucher_batches: VoucherBatchRepository
+    vouchers: VoucherRepository
+    voucher_spends: VoucherSpendRepository
 
     def __enter__(self) -> Self: ...
 

@@ -23,6 +23,26 @@ def institution_cash(institution_id: str) -> Account:
     return Account(Owner.INSTITUTION, institution_id, Purse.CASH)
 
 
+def institution_vouchers(institution_id: str) -> Account:
+    """What the government owes an institution for the vouchers spent there."""
+    return Account(Owner.INSTITUTION, institution_id, Purse.VOUCHER)
+
+
+def voucher_account(voucher_id: str) -> Account:
+    """What is left on one voucher granted to an elder."""
+    return Account(Owner.VOUCHER, voucher_id, Purse.VOUCHER)
+
+
+def voucher_fund(batch_id: str) -> Account:
+    """The government's fund a batch of vouchers is granted from (and unspent value returns to)."""
+    return Account(Owner.GOVERNMENT, batch_id, Purse.VOUCHER)
+
+
+def trade_hold(trade_id: str) -> Account:
+    """Vouchers held for a trade while its cash part is pending."""
+    return Account(Owner.TRADE, trade_id, Purse.VOUCHER)
+
+
 def book_payment(uow: UnitOfWork, reference: str, channel: str, shares: dict[str, Money], at: datetime) -> None:
     """A payment received through `channel`, owed to the selling institutions by `shares`."""
     legs = [Leg(institution_cash(i), m.fen) for i, m in sorted(shares.items()) if m.fen]

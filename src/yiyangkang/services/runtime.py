@@ -8,7 +8,7 @@ from typing import Protocol
 from yiyangkang.domain.identity.accounts import LockoutPolicy
 from yiyangkang.ports.clock import Clock, IdGenerator
 from yiyangkang.ports.homebed import FileStore, Notifier, TokenSigner
-from yiyangkang.ports.mall import PaymentGateway
+from yiyangkang.ports.payments import PaymentChannels
 from yiyangkang.ports.security import PasswordHasher, PiiVault
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.settings import Settings
@@ -43,7 +43,7 @@ class Runtime(Protocol):
     def vault(self) -> PiiVault: ...
 
     @property
-    def payments(self) -> PaymentGateway: ...
+    def payments(self) -> PaymentChannels: ...
 
     @property
     def settings(self) -> Settings: ...

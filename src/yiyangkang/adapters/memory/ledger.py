@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from yiyangkang.adapters.memory.store import MemoryStore
 from yiyangkang.domain.kernel.events import Aggregate
+from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.money.ledger import Account, Posting, apply, replay
+from yiyangkang.ports.ledger import Entry
 
 
 class MemoryLedger:
@@ -37,8 +39,17 @@ class MemoryLedger:
         found = self.accounts.get(account.key)
         return int(found[1]) if found else 0
 
+    def lock_balances(self, accounts: Iterable[Account]) -> dict[Account, int]:
+        return {a: self.balance(a) for a in sorted(set(accounts))}
+
     def summed_balances(self) -> Mapping[Account, int]:
         return replay(self.postings.values())
+
+    def entries(self, account: Account, page: PageRequest) -> Page[Entry]:
+        found = [Entry(p.reference, p.kind, leg.amount, p.at, p.memo)
+                 for p in self.postings.values() for leg in p.legs if leg.account == account]
+        found.sort(key=lambda e: (e.at, e.reference), reverse=True)
+        return Page(found[page.offset:page.offset + page.size], len(found), page.page, page.size)
 
     def apply(self) -> None:
         for posting in self.new:

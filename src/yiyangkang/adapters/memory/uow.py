@@ -52,6 +52,14 @@ from yiyangkang.adapters.memory.monitoring import (
     MemoryRuleStates,
     MemorySimCards,
 )
+from yiyangkang.adapters.memory.payments import MemoryPayments
+from yiyangkang.adapters.memory.points import (
+    MemoryActivities,
+    MemoryEnrolments,
+    MemoryExchanges,
+    MemoryGoods,
+    MemoryServiceAwards,
+)
 from yiyangkang.adapters.memory.repositories import (
     MemoryAccountRepository,
     MemoryAddressRepository,
@@ -63,7 +71,14 @@ from yiyangkang.adapters.memory.repositories import (
     MemoryRegionRepository,
     MemoryStaffRepository,
 )
+from yiyangkang.adapters.memory.settlement import MemoryMoneyReports, MemoryOrderSplits, MemorySupplierRelations
 from yiyangkang.adapters.memory.store import MemoryStore
+from yiyangkang.adapters.memory.vouchers import (
+    MemoryProcurement,
+    MemoryVoucherBatches,
+    MemoryVouchers,
+    MemoryVoucherSpends,
+)
 from yiyangkang.domain.homebed.assessment import AssessmentScale
 from yiyangkang.domain.homebed.config import RenovationItem, ServiceItem, SubsidyType
 from yiyangkang.domain.kernel.events import Aggregate
@@ -109,6 +124,14 @@ from yiyangkang.ports.monitoring import (
     RuleStates,
     SimCardRepository,
 )
+from yiyangkang.ports.payments import PaymentStore
+from yiyangkang.ports.points import (
+    ActivityRepository,
+    EnrolmentRepository,
+    ExchangeRepository,
+    GoodRepository,
+    ServiceAwardRepository,
+)
 from yiyangkang.ports.repositories import (
     AccountRepository,
     AddressRepository,
@@ -119,6 +142,13 @@ from yiyangkang.ports.repositories import (
     InstitutionRepository,
     RegionRepository,
     StaffRepository,
+)
+from yiyangkang.ports.settlement import MoneyReports, OrderSplitRepository, SupplierRelationRepository
+from yiyangkang.ports.vouchers import (
+    ProcurementRepository,
+    VoucherBatchRepository,
+    VoucherRepository,
+    VoucherSpendRepository,
 )
 
 
@@ -187,6 +217,19 @@ class MemoryUnitOfWork:
         self.ratings: RatingRepository = MemoryRatings(w, t, c)
         self.mall_exceptions: ExceptionRepository = MemoryMallExceptions(w, t, c)
         self.ledger: LedgerStore = MemoryLedger(w, t, c)
+        self.payments: PaymentStore = MemoryPayments(w, t, c)
+        self.supplier_relations: SupplierRelationRepository = MemorySupplierRelations(w, t, c)
+        self.order_splits: OrderSplitRepository = MemoryOrderSplits(w, t, c)
+        self.money_reports: MoneyReports = MemoryMoneyReports(w, t, c)
+        self.points_activities: ActivityRepository = MemoryActivities(w, t, c)
+        self.points_enrolments: EnrolmentRepository = MemoryEnrolments(w, t, c)
+        self.points_goods: GoodRepository = MemoryGoods(w, t, c)
+        self.points_exchanges: ExchangeRepository = MemoryExchanges(w, t, c)
+        self.service_awards: ServiceAwardRepository = MemoryServiceAwards(w, t, c)
+        self.voucher_institutions: ProcurementRepository = MemoryProcurement(w, t, c)
+        self.voucher_batches: VoucherBatchRepository = MemoryVoucherBatches(w, t, c)
+        self.vouchers: VoucherRepository = MemoryVouchers(w, t, c)
+        self.voucher_spends: VoucherSpendRepository = MemoryVoucherSpends(w, t, c)
         self._repositories: list[_Applies] = [
             self.regions, self.institutions, self.staff, self.elders, self.addresses,
             self.family_members, self.family_links, self.accounts, self.audit, self.sequences,
@@ -199,6 +242,11 @@ class MemoryUnitOfWork:
             self.duty_settings, self.checkups, self.call_requests,
             self.mall_categories, self.products, self.packages, self.buy_gifts, self.mall_configs, self.mall_settings,
             self.trades, self.mall_orders, self.after_sales, self.ratings, self.mall_exceptions, self.ledger,
+            self.payments,
+            self.points_activities, self.points_enrolments, self.points_goods, self.points_exchanges,
+            self.service_awards,
+            self.voucher_institutions, self.voucher_batches, self.vouchers, self.voucher_spends,
+            self.supplier_relations, self.order_splits, self.money_reports,
         ]
 
     def __exit__(

@@ -8,13 +8,17 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from yiyangkang.ports.mall import (
+from yiyangkang.ports.payments import (
     Charge,
     ChargeRequest,
+    NoticeReply,
     PaymentNotice,
     PaymentNoticeRejected,
     RefundRequest,
     RefundResult,
+    RefundState,
+    TradeQuery,
+    TradeState,
 )
 
 
@@ -43,6 +47,25 @@ class SandboxPaymentGateway:
     def parse_notice(self, headers: Mapping[str, str], body: bytes, now: datetime) -> PaymentNotice:
         """The confirming sandbox pays at once and never notifies: anything posted to it is refused."""
         raise PaymentNoticeRejected("NO_NOTIFICATIONS")
+
+    def notice_reply(self, accepted: bool) -> NoticeReply:
+        return NoticeReply(status=204 if accepted else 400, media_type="text/plain; charset=utf-8", body=b"")
+
+    def query(self, trade_number: str, placed_at: datetime) -> TradeQuery:
+        """Every charge was paid at once: a trade it charged is paid, any other was never seen."""
+        with self._lock:
+            charged = [c for c in self.charges if c.trade_number == trade_number]
+        if not charged:
+            return TradeQuery(state=TradeState.UNPAID)
+        return TradeQuery(state=TradeState.PAID, amount=charged[-1].amount)
+
+    def close(self, trade_number: str) -> None:
+        """Nothing stays open here."""
+
+    def refund_status(self, trade_number: str, refund_number: str, reference: str) -> RefundState:
+        with self._lock:
+            known = any(r.refund_number == refund_number for r in self.refunds)
+        return RefundState.SUCCEEDED if known else RefundState.FAILED
 
     def refunded_total(self, trade_number: str) -> int:
         """Fen refunded so far for one trade (tests check it against the orders)."""

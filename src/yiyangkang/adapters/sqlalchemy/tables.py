@@ -354,3 +354,7 @@ hb_renovation_tasks = _document(
 from yiyangkang.adapters.sqlalchemy import tables_ledger as _ledger  # noqa: E402,F401
 from yiyangkang.adapters.sqlalchemy import tables_mall as _mall  # noqa: E402,F401
 from yiyangkang.adapters.sqlalchemy import tables_monitoring as _monitoring  # noqa: E402,F401
+from yiyangkang.adapters.sqlalchemy import tables_payments as _payments  # noqa: E402,F401
+from yiyangkang.adapters.sqlalchemy import tables_points as _points  # noqa: E402,F401
+from yiyangkang.adapters.sqlalchemy import tables_settlement as _settlement  # noqa: E402,F401
+from yiyangkang.adapters.sqlalchemy import tables_vouchers as _vouchers  # noqa: E402,F401

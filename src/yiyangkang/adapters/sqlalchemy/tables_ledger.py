@@ -15,7 +15,8 @@ ledger_accounts = Table(
     Column("owner_id", String(64), nullable=False),
     Column("purse", String(16), nullable=False),
     Column("balance", BigInteger, nullable=False),
-    CheckConstraint("balance >= 0 OR owner IN ('provider', 'government')", name="ck_ledger_accounts_balance"),
+    CheckConstraint("balance >= 0 OR owner IN ('provider', 'government', 'issuer')",
+                    name="ck_ledger_accounts_balance"),
 )
 
 ledger_postings = Table(
@@ -26,6 +27,7 @@ ledger_postings = Table(
     Column("kind", String(32), nullable=False, index=True),
     Column("at", UtcDateTime(), nullable=False),
     Column("memo", Text, nullable=False),
+    Index("ix_ledger_postings_kind_at", "kind", "at"),  # the money reports read a few kinds over a period
 )
 
 ledger_entries = Table(

@@ -46,6 +46,7 @@ from yiyangkang.adapters.sqlalchemy.repositories.mall import (
     SqlSubOrders,
     SqlTrades,
 )
+from yiyangkang.adapters.sqlalchemy.repositories.money_reports import SqlMoneyReports
 from yiyangkang.adapters.sqlalchemy.repositories.monitoring import (
     SqlAlarmRules,
     SqlAlarms,
@@ -62,6 +63,21 @@ from yiyangkang.adapters.sqlalchemy.repositories.monitoring import (
     SqlRuleOverrides,
     SqlRuleStates,
     SqlSimCards,
+)
+from yiyangkang.adapters.sqlalchemy.repositories.payments import SqlPayments
+from yiyangkang.adapters.sqlalchemy.repositories.points import (
+    SqlActivities,
+    SqlEnrolments,
+    SqlExchanges,
+    SqlGoods,
+    SqlServiceAwards,
+)
+from yiyangkang.adapters.sqlalchemy.repositories.settlement import SqlOrderSplits, SqlSupplierRelations
+from yiyangkang.adapters.sqlalchemy.repositories.vouchers import (
+    SqlProcurement,
+    SqlVoucherBatches,
+    SqlVouchers,
+    SqlVoucherSpends,
 )
 from yiyangkang.adapters.sqlalchemy.tables import sequences
 from yiyangkang.domain.homebed.assessment import AssessmentScale
@@ -108,6 +124,14 @@ from yiyangkang.ports.monitoring import (
     RuleStates,
     SimCardRepository,
 )
+from yiyangkang.ports.payments import PaymentStore
+from yiyangkang.ports.points import (
+    ActivityRepository,
+    EnrolmentRepository,
+    ExchangeRepository,
+    GoodRepository,
+    ServiceAwardRepository,
+)
 from yiyangkang.ports.repositories import (
     AccountRepository,
     AddressRepository,
@@ -120,6 +144,13 @@ from yiyangkang.ports.repositories import (
     StaffRepository,
 )
 from yiyangkang.ports.security import PiiVault
+from yiyangkang.ports.settlement import MoneyReports, OrderSplitRepository, SupplierRelationRepository
+from yiyangkang.ports.vouchers import (
+    ProcurementRepository,
+    VoucherBatchRepository,
+    VoucherRepository,
+    VoucherSpendRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -183,6 +214,19 @@ class SqlUnitOfWork:
         self.ratings: RatingRepository = SqlRatings(ctx)
         self.mall_exceptions: ExceptionRepository = SqlMallExceptions(ctx)
         self.ledger: LedgerStore = SqlLedger(ctx)
+        self.payments: PaymentStore = SqlPayments(ctx)
+        self.supplier_relations: SupplierRelationRepository = SqlSupplierRelations(ctx)
+        self.order_splits: OrderSplitRepository = SqlOrderSplits(ctx)
+        self.money_reports: MoneyReports = SqlMoneyReports(ctx)
+        self.points_activities: ActivityRepository = SqlActivities(ctx)
+        self.points_enrolments: EnrolmentRepository = SqlEnrolments(ctx)
+        self.points_goods: GoodRepository = SqlGoods(ctx)
+        self.points_exchanges: ExchangeRepository = SqlExchanges(ctx)
+        self.service_awards: ServiceAwardRepository = SqlServiceAwards(ctx)
+        self.voucher_institutions: ProcurementRepository = SqlProcurement(ctx)
+        self.voucher_batches: VoucherBatchRepository = SqlVoucherBatches(ctx)
+        self.vouchers: VoucherRepository = SqlVouchers(ctx)
+        self.voucher_spends: VoucherSpendRepository = SqlVoucherSpends(ctx)
         return self
 
     def __exit__(

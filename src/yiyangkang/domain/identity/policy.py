@@ -114,6 +114,27 @@ class Operation(StrEnum):
     MALL_RATING_HIDE = "mall.rating.hide"  # hidden from the mini-program, kept for the records
     MALL_EXCEPTION_READ = "mall.exception.read"
     MALL_EXCEPTION_REVIEW = "mall.exception.review"
+    PAYMENT_READ = "payment.read"  # payment notifications received and refunds in flight (platform operators only)
+    # Points (积分)
+    POINTS_BROWSE = "points.browse"  # published activities, goods on the shelf (M-07, P-09)
+    POINTS_MANAGE = "points.manage"  # an institution's activities and goods, attendance, delivery
+    POINTS_ENROL = "points.enrol"  # enrol an elder in an activity, cancel the enrolment (M-07, P-08)
+    POINTS_EXCHANGE = "points.exchange"  # exchange an elder's points for goods, cancel it (P-09)
+    POINTS_READ = "points.read"  # an elder's points ledger, enrolments and exchanges (P-07, P-08, P-10)
+    SERVICE_POINTS_READ = "points.service.read"  # staff service points per period (S-10)
+    SERVICE_POINTS_AWARD = "points.service.award"  # the monthly award job (operators)
+    # Elderly-care vouchers (养老服务券)
+    VOUCHER_INSTITUTION_READ = "voucher.institution.read"  # which institutions accept vouchers
+    VOUCHER_INSTITUTION_WRITE = "voucher.institution.write"  # the platform keeps that list
+    VOUCHER_BATCH_READ = "voucher.batch.read"
+    VOUCHER_BATCH_WRITE = "voucher.batch.write"  # batches: face value, eligible services, validity, quota
+    VOUCHER_GRANT = "voucher.grant"  # A-12 充值/兑换: grant a batch's voucher to an eligible elder
+    VOUCHER_READ = "voucher.read"  # vouchers, grants and consumption records (A-12, P-06)
+    # Settlement (结算): supplier relations and the money reports
+    SUPPLIER_APPLY = "settlement.supplier.apply"  # apply to become another institution's supplier
+    SUPPLIER_REVIEW = "settlement.supplier.review"  # the client approves, rejects, terminates
+    SUPPLIER_READ = "settlement.supplier.read"  # relations where one's institution is client or supplier
+    MONEY_REPORT = "settlement.report"  # split detail, government settlement, income summaries
 
 
 R, Op, S = Role, Operation, Scope
@@ -238,9 +259,31 @@ POLICY: Mapping[tuple[Role, Operation], Scope] = {
         for op in (Op.MALL_BUY, Op.MALL_ORDER_READ, Op.MALL_ORDER_CANCEL, Op.MALL_AFTER_SALE_REQUEST,
                    Op.MALL_AFTER_SALE_READ, Op.MALL_RATE)
     },
+    # Vouchers: the platform (for the government) keeps the procurement list and the batches; admins grant
+    # vouchers to their subtree's elders and read its records; elders and families see their own (P-06).
+    **{(role, op): S.ALL for role in (R.INSTITUTION_ADMIN, R.STAFF, R.ELDER, R.FAMILY, R.GOV_AUDITOR)
+       for op in (Op.VOUCHER_INSTITUTION_READ,)},
+    **{(role, Op.VOUCHER_BATCH_READ): S.ALL for role in (R.INSTITUTION_ADMIN, R.GOV_AUDITOR)},
+    (R.INSTITUTION_ADMIN, Op.VOUCHER_GRANT): S.SUBTREE,
+    (R.INSTITUTION_ADMIN, Op.VOUCHER_READ): S.SUBTREE,
+    (R.GOV_AUDITOR, Op.VOUCHER_READ): S.ALL,
+    **{(role, Op.VOUCHER_READ): S.LINKED for role in (R.ELDER, R.FAMILY)},
+    # Points: everyone signed in sees what is published; institutions run their activities and goods; elders
+    # and families enrol, exchange and read their own points; staff read their own service points (S-10).
+    **{(role, Op.POINTS_BROWSE): S.ALL for role in Role if role is not R.PARTNER},
+    **{(R.INSTITUTION_ADMIN, op): S.SUBTREE
+       for op in (Op.POINTS_MANAGE, Op.POINTS_ENROL, Op.POINTS_READ, Op.SERVICE_POINTS_READ)},
+    **{(R.STAFF, op): S.INSTITUTION for op in (Op.POINTS_MANAGE, Op.POINTS_ENROL, Op.POINTS_READ)},
+    (R.STAFF, Op.SERVICE_POINTS_READ): S.SELF,
+    **{(role, op): S.LINKED for role in (R.ELDER, R.FAMILY)
+       for op in (Op.POINTS_ENROL, Op.POINTS_EXCHANGE, Op.POINTS_READ)},
+    # Settlement: admins apply for, review and end supplier relations of their subtree and read its money.
+    **{(R.INSTITUTION_ADMIN, op): S.SUBTREE
+       for op in (Op.SUPPLIER_APPLY, Op.SUPPLIER_REVIEW, Op.SUPPLIER_READ, Op.MONEY_REPORT)},
     # Government auditors read the settlement and the business behind it.
     **{(R.GOV_AUDITOR, op): S.ALL for op in (Op.CONTRACT_READ, Op.HOMEBED_ORDER_READ, Op.HOMEBED_EXCEPTION_READ,
-                                             Op.HOMEBED_REPORT, Op.MALL_ORDER_READ, Op.MALL_EXCEPTION_READ)},
+                                             Op.HOMEBED_REPORT, Op.MALL_ORDER_READ, Op.MALL_EXCEPTION_READ,
+                                             Op.MONEY_REPORT)},
     # Government auditors read; they change nothing.
     (R.GOV_AUDITOR, Op.INSTITUTION_READ): S.ALL,
     (R.GOV_AUDITOR, Op.AUDIT_READ): S.ALL,

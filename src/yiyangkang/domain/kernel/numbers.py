@@ -18,6 +18,7 @@ class NumberKind(StrEnum):
     TRADE = "JY"  # 商城交易单
     MALL_ORDER = "DD"  # 商城订单（子订单）
     AFTER_SALE = "SH"  # 售后
+    VOUCHER = "YQ"  # 养老服务券
 
 
 def sequence_key(kind: NumberKind, day: date) -> str:

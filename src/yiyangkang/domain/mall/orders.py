@@ -125,6 +125,9 @@ class OrderLine:
     reserved_returns: int = 0  # held by return requests still open
     refunded: Money = ZERO
     reserved: Money = ZERO  # held by after-sales requests still open
+    voucher_paid: Money = ZERO  # the part of `paid` from elderly-care vouchers (the rest came in cash)
+    voucher_refunded: Money = ZERO  # the part of `refunded` that went back to the vouchers
+    cash_refunded: Money = ZERO  # the part of `refunded` that went back through the payment channel
 
     @property
     def gift(self) -> bool:
@@ -179,6 +182,7 @@ class TradeOrder(Aggregate):
     sub_order_ids: tuple[str, ...]
     list_total: Money  # before packages and gifts
     total: Money  # what is to be paid
+    voucher_amount: Money = ZERO  # the part held from (and, once paid, spent from) elderly-care vouchers
     status: TradeStatus = TradeStatus.UNPAID
     pay_channel: str = ""
     pay_url: str = ""  # what the payer opens or scans (a Native code_url) while the payment is pending
@@ -193,13 +197,19 @@ class TradeOrder(Aggregate):
         return {"number": self.number, "total_fen": self.total.fen, "list_total_fen": self.list_total.fen,
                 "on_behalf": self.on_behalf, "sub_orders": list(self.sub_order_ids)}
 
+    @property
+    def cash_due(self) -> Money:
+        """What the payment channel must bring: the total less the vouchers."""
+        return self.total - self.voucher_amount
+
     def mark_paid(self, channel: str, transaction_id: str, amount: Money, actor: Actor, at: datetime) -> bool:
-        """Record the payment; False when it was already recorded (notifications repeat)."""
+        """Record the cash payment (`amount` = cash_due); False when it was already recorded (notifications
+        repeat)."""
         if self.status is TradeStatus.PAID and self.transaction_id == transaction_id:
             return False
-        if amount != self.total:
+        if amount != self.cash_due:
             raise Conflict("支付金额与订单金额不符", code="MALL_PAYMENT_AMOUNT_MISMATCH",
-                           details={"expected_fen": self.total.fen, "paid_fen": amount.fen})
+                           details={"expected_fen": self.cash_due.fen, "paid_fen": amount.fen})
         TRADE_LIFECYCLE.move(self, TradeStatus.PAID, actor=actor, at=at, event="paid")
         self.pay_channel, self.transaction_id, self.paid_at = channel, transaction_id, at
         return True
@@ -244,8 +254,6 @@ class SubOrder(Aggregate):
     cancel_reason: str = ""
     rated: bool = False
     remark: str = ""
-    voucher_paid: Money = ZERO  # the part of `paid` spent from elderly-care vouchers (the rest came in cash)
-    voucher_refunded: Money = ZERO  # the part of `refunded` that went back to the vouchers
     created_at: datetime
 
     def snapshot(self) -> dict[str, Any]:
@@ -274,12 +282,22 @@ class SubOrder(Aggregate):
         return sum((ln.refunded for ln in self.lines), Money.zero())
 
     @property
+    def voucher_paid(self) -> Money:
+        """The part of `paid` from elderly-care vouchers (each line keeps its own)."""
+        return sum((ln.voucher_paid for ln in self.lines), Money.zero())
+
+    @property
+    def voucher_refunded(self) -> Money:
+        return sum((ln.voucher_refunded for ln in self.lines), Money.zero())
+
+    @property
     def cash_paid(self) -> Money:
         return self.paid - self.voucher_paid
 
     @property
     def cash_refunded(self) -> Money:
-        return self.refunded - self.voucher_refunded
+        return sum((ln.cash_refunded for ln in self.lines), Money.zero())
+
 
     @property
     def standard_minutes(self) -> int | None:

@@ -20,8 +20,11 @@ class Owner(StrEnum):
     INSTITUTION = "institution"
     PLATFORM = "platform"
     STAFF = "staff"
+    VOUCHER = "voucher"  # one elderly-care voucher granted to an elder (its balance is what is left on it)
+    TRADE = "trade"  # a mall trade holding its vouchers while the cash part is pending
     PROVIDER = "provider"  # a payment provider's clearing account (WeChat Pay, Alipay, UnionPay)
     GOVERNMENT = "government"  # the fund vouchers and subsidies come from
+    ISSUER = "issuer"  # the platform's points fund (积分发行): points earned come from it, points spent go back
 
 
 class Purse(StrEnum):
@@ -35,7 +38,7 @@ class Purse(StrEnum):
         return "points" if self is Purse.POINTS else "fen"
 
 
-SOURCES = frozenset({Owner.PROVIDER, Owner.GOVERNMENT})
+SOURCES = frozenset({Owner.PROVIDER, Owner.GOVERNMENT, Owner.ISSUER})
 
 
 @frozen(order=True)

@@ -26,6 +26,7 @@ from yiyangkang.services.mall.views import AfterSaleView
 from yiyangkang.services.numbering import next_number
 from yiyangkang.services.objects import Upload, load_owned, read_file, store_upload, stored_uploads
 from yiyangkang.services.runtime import Runtime
+from yiyangkang.services.settlement.split import reverse_split, split_completed
 
 KIND = "售后申请"
 MAX_PHOTOS = 6
@@ -116,9 +117,11 @@ def _both(uow: UnitOfWork, principal: Principal, op: Operation, ident: str) -> t
 def _refund(rt: Runtime, uow: UnitOfWork, item: AfterSale, order: SubOrder, principal: Principal,
             now: datetime) -> None:
     """The money goes back now; unshipped or returned goods go back to stock."""
-    refund_id = refund_money(rt, uow, order, item.amount, item.number, item.reason)
+    reverse_split(rt, uow, order, item.number, {item.line_no: item.amount})  # A-09: a split's shares first
+    refund_id = refund_money(rt, uow, order, {item.line_no: item.amount}, item.number, item.reason)
     item.refunded(refund_id, now)
     order.refund_settled(item.line_no, item.quantity, item.amount, item.returning, principal.actor, now)
+    split_completed(rt, uow, order)  # A-09: a refund of the last open units may complete the order
     line = order.line(item.line_no)
     if order.fulfilment.is_goods and item.quantity:
         uow.products.put_stock(line.product_id, item.quantity)

@@ -16,7 +16,7 @@ from yiyangkang.domain.elders.addresses import Address
 from yiyangkang.domain.identity.accounts import Role
 from yiyangkang.domain.identity.policy import Operation, Visibility
 from yiyangkang.domain.identity.principal import Principal
-from yiyangkang.domain.kernel.errors import Conflict, FieldError, NotFound, ValidationFailed
+from yiyangkang.domain.kernel.errors import Conflict, NotFound
 from yiyangkang.domain.kernel.events import Actor
 from yiyangkang.domain.kernel.money import Money
 from yiyangkang.domain.kernel.numbers import NumberKind
@@ -33,20 +33,23 @@ from yiyangkang.domain.mall.orders import (
     TradeStatus,
 )
 from yiyangkang.domain.mall.pricing import Priced, PricedLine, gift_lines, package_lines, plain_line, total
-from yiyangkang.ports.mall import ChargeRequest, PaymentNoticeRejected, RefundRequest
+from yiyangkang.ports.mall import ChargeRequest, RefundRequest
 from yiyangkang.ports.uow import UnitOfWork
+from yiyangkang.services import payments as payment_service  # circular, used at call time only
 from yiyangkang.services.access import load_elder, require, visibility
 from yiyangkang.services.ledger import book_payment, book_refund
 from yiyangkang.services.mall.common import code_hash, mall_settings, new_code, today
 from yiyangkang.services.mall.views import SubOrderView, TradeView
 from yiyangkang.services.numbering import next_number
 from yiyangkang.services.runtime import Runtime
+from yiyangkang.services.vouchers import spending as voucher_spending
 
 TRADE_KIND = "交易单"
 MAX_UNITS = 99
 MAX_AHEAD = timedelta(days=90)
 MIN_NOTICE = timedelta(minutes=30)  # a home visit is booked at least this far ahead
 UNPAID_CLOSER = Actor.system("mall-unpaid-closer")
+VOUCHER_CHANNEL = "voucher"  # a trade the vouchers paid whole
 log = logging.getLogger("yiyangkang.payments")
 
 
@@ -236,7 +239,7 @@ def checkout(rt: Runtime, principal: Principal, form: CheckoutForm) -> TradeView
         for sub in subs:
             uow.mall_orders.add(sub)
         if trade.total.fen == 0:  # everything free (a package at ¥0.00 is refused, but gifts alone could be)
-            _confirm(rt, uow, trade, "free", f"FREE-{number}", trade.total, principal.actor, now)
+            _confirm(rt, uow, trade, "free", f"FREE-{number}", trade.cash_due, principal.actor, now)
         uow.commit()
         return _trade_view(uow, trade, principal)
 
@@ -251,8 +254,9 @@ def _confirm(rt: Runtime, uow: UnitOfWork, trade: TradeOrder, channel: str, tran
     subs = uow.mall_orders.of_trade(trade.id, lock=True)
     shares: dict[str, Money] = {}
     for sub in subs:
-        shares[sub.institution_id] = shares.get(sub.institution_id, Money.zero()) + sub.paid
+        shares[sub.institution_id] = shares.get(sub.institution_id, Money.zero()) + sub.cash_paid
     book_payment(uow, f"pay:{trade.number}", channel, shares, at)
+    voucher_spending.spend(uow, trade, at)
     for sub in subs:
         sub.paid_now(actor, at)
         if sub.fulfilment in VERIFIED_BY_CODE:
@@ -275,17 +279,20 @@ def load_trade(uow: UnitOfWork, principal: Principal, op: Operation, ident: str,
     return trade
 
 
-def _trade_view(uow: UnitOfWork, trade: TradeOrder, principal: Principal, pay_url: str = "") -> TradeView:
+def _trade_view(uow: UnitOfWork, trade: TradeOrder, principal: Principal, pay_url: str = "",
+                pay_params: Mapping[str, str] | None = None) -> TradeView:
     show = principal.role in (Role.ELDER, Role.FAMILY)
     subs = [SubOrderView.of(s, reveal=True, show_code=show) for s in uow.mall_orders.of_trade(trade.id)]
-    return TradeView.of(trade, subs, pay_url)
+    return TradeView.of(trade, subs, pay_url, pay_params)
 
 
-def pay(rt: Runtime, principal: Principal, ident: str, channel: str | None = None) -> TradeView:
+def pay(rt: Runtime, principal: Principal, ident: str, channel: str | None = None, *,
+        use_vouchers: bool = False, payer_openid: str = "") -> TradeView:
     """支付: charge the trade through the configured payment gateway (the sandbox confirms at once; WeChat Pay
-    Native answers a code to scan, and the payment arrives by notification)."""
-    if channel is not None and channel != rt.payments.channel:
-        raise ValidationFailed([FieldError("channel", "该支付方式暂未开通", "CHANNEL_UNAVAILABLE")])
+    Native answers a code to scan, and the payment arrives by notification). With `use_vouchers` the elder's
+    elderly-care vouchers pay first, as far as they may (procurement institutions, their categories), and are
+    held until the rest arrives; a trade they pay whole is paid at once (mixed payment, PAY ▲)."""
+    gateway = rt.payments.get(channel)  # CHANNEL_UNAVAILABLE unless enabled; None: the default channel
     with rt.uow() as uow:
         uow.write_first()
         trade = load_trade(uow, principal, Operation.MALL_BUY, ident, lock=True)
@@ -294,44 +301,36 @@ def pay(rt: Runtime, principal: Principal, ident: str, channel: str | None = Non
             raise Conflict("该订单不是待付款状态", code="MALL_TRADE_NOT_UNPAID", details={"status": trade.status.value})
         if now > trade.pay_deadline:
             raise Conflict("订单已超过付款时限，请重新下单", code="MALL_TRADE_EXPIRED")
-        if trade.pay_url and trade.pay_channel == rt.payments.channel:  # asked before: the same code again
+        if trade.pay_url and trade.pay_channel == gateway.channel and not payer_openid:  # the same code again
             return _trade_view(uow, trade, principal, trade.pay_url)
-        channel = rt.payments.channel
-        charge = rt.payments.charge(ChargeRequest(trade_number=trade.number, amount=trade.total,
-                                                  description=f"医养康商城订单{trade.number}", channel=channel))
+        subs = uow.mall_orders.of_trade(trade.id, lock=True)
+        if use_vouchers and trade.voucher_amount.fen == 0 \
+                and voucher_spending.hold(uow, rt.ids, trade, subs, today(rt), now).fen:
+            for sub in subs:
+                uow.mall_orders.save(sub)
+            uow.trades.save(trade)
+        if trade.cash_due.fen == 0:  # the vouchers paid it all
+            _confirm(rt, uow, trade, VOUCHER_CHANNEL, f"VOUCHER-{trade.number}", trade.cash_due, principal.actor, now)
+            uow.commit()
+            return _trade_view(uow, trade, principal)
+        channel = gateway.channel
+        charge = payment_service.charge(rt, trade, ChargeRequest(
+            trade_number=trade.number, amount=trade.cash_due, description=f"医养康商城订单{trade.number}",
+            channel=channel, payer_openid=payer_openid, expires_at=trade.pay_deadline, placed_at=trade.created_at))
         if charge.paid:
             # Our clock, not the provider's, stamps the payment: every deadline is measured on one clock.
-            _confirm(rt, uow, trade, channel, charge.transaction_id, trade.total, principal.actor, now)
+            _confirm(rt, uow, trade, channel, charge.transaction_id, trade.cash_due, principal.actor, now)
         else:  # the payer scans the code; the money arrives by notification (receive_notice)
             trade.pay_channel, trade.pay_url = channel, charge.pay_url
             uow.trades.save(trade)
         uow.commit()
-        return _trade_view(uow, trade, principal, charge.pay_url)
-
-
-def receive_notice(rt: Runtime, channel: str, headers: Mapping[str, str], body: bytes) -> bool:
-    """A provider's notification (支付回调): verified by the gateway, then recorded once. True when this call
-    recorded the payment; False for a repeat or a notice of no payment. A forged or mismatched notice raises
-    (the provider retries; the trade stays unpaid) and is logged."""
-    if channel != rt.payments.channel:
-        raise NotFound("支付通道", channel)
-    try:
-        notice = rt.payments.parse_notice(headers, body, rt.clock.now())
-    except PaymentNoticeRejected as exc:
-        log.warning("payment notice refused: channel=%s reason=%s", channel, exc.reason)
-        raise Conflict("支付通知未通过校验", code="PAYMENT_NOTICE_REJECTED", details={"reason": exc.reason}) from None
-    if not notice.paid:
-        return False
-    try:
-        return confirm_payment(rt, notice.trade_number, notice.transaction_id, notice.amount, channel)
-    except Conflict as exc:
-        log.warning("payment notice not recorded: trade=%s code=%s", notice.trade_number, exc.code)
-        raise
+        return _trade_view(uow, trade, principal, charge.pay_url, charge.pay_params)
 
 
 def confirm_payment(rt: Runtime, trade_number: str, transaction_id: str, amount: Money, channel: str) -> bool:
-    """A provider's payment notification (支付回调), its signature already checked by the adapter: records
-    the payment once (True), or recognises a repeat (False). An amount that differs is refused."""
+    """A provider's payment (支付回调 or the reconciliation's query, services/payments.py), its signature already
+    checked by the adapter: records the payment once under the trade's lock (True), or recognises a repeat (False).
+    An amount that differs is refused."""
     with rt.uow() as uow:
         uow.write_first()
         trade = uow.trades.by_number(trade_number)
@@ -366,8 +365,10 @@ def _close(uow: UnitOfWork, trade: TradeOrder, reason: str, actor: Actor, at: da
         raise Conflict("只有待付款的订单可以整单取消；已付款的订单请按子订单取消或申请售后",
                        code="MALL_TRADE_NOT_UNPAID", details={"status": trade.status.value})
     trade.close(reason, actor, at)
+    subs = uow.mall_orders.of_trade(trade.id, lock=True)
+    voucher_spending.release(uow, trade, subs, at)
     uow.trades.save(trade)
-    for sub in uow.mall_orders.of_trade(trade.id, lock=True):
+    for sub in subs:
         if sub.status is SubStatus.PENDING_PAYMENT:
             sub.cancel_unpaid(reason, actor, at)
             _give_back_stock(uow, sub)
@@ -390,19 +391,25 @@ def close_unpaid(rt: Runtime) -> int:
     return closed
 
 
-def refund_money(rt: Runtime, uow: UnitOfWork, sub: SubOrder, amount: Money, refund_number: str, reason: str) -> str:
-    """Send `amount` of a sub-order back where it came from; the refund's id at the provider ("" for a gift
-    given back, which moves no money)."""
-    if amount.fen == 0:
+def refund_money(rt: Runtime, uow: UnitOfWork, sub: SubOrder, amounts: Mapping[int, Money], refund_number: str,
+                 reason: str) -> str:
+    """Send `amounts` (line number → amount) of a sub-order back where each line's money came from — its
+    vouchers and the payment channel, in proportion — and return the refund's id at the provider ("" when no
+    cash moves: a gift given back, or a part the vouchers paid)."""
+    if not any(a.fen for a in amounts.values()):
         return ""
     trade = uow.trades.get(sub.trade_id)
     assert trade is not None
-    result = rt.payments.refund(RefundRequest(trade_number=trade.number, transaction_id=trade.transaction_id,
-                                              refund_number=refund_number, amount=amount, total=trade.total,
-                                              reason=reason))
+    now = rt.clock.now()
+    cash = voucher_spending.refund(uow, sub, {n: a for n, a in amounts.items() if a.fen}, refund_number, now)
+    if cash.fen == 0:
+        return ""
+    result = payment_service.refund(rt, uow, trade, RefundRequest(
+        trade_number=trade.number, transaction_id=trade.transaction_id, refund_number=refund_number, amount=cash,
+        total=trade.cash_due, reason=reason))
     if not result.succeeded:
         raise Conflict(f"退款失败：{result.message}", code="MALL_REFUND_FAILED")
-    book_refund(uow, f"refund:{refund_number}", trade.pay_channel, sub.institution_id, amount, rt.clock.now())
+    book_refund(uow, f"refund:{refund_number}", trade.pay_channel, sub.institution_id, cash, now)
     return result.refund_id
 
 

@@ -27,6 +27,7 @@ from yiyangkang.services.mall.common import code_hash, load_order, mall_settings
 from yiyangkang.services.mall.views import SubOrderView
 from yiyangkang.services.objects import events_of
 from yiyangkang.services.runtime import Runtime
+from yiyangkang.services.settlement.split import split_completed
 from yiyangkang.services.staff import check_worker
 from yiyangkang.services.views import AuditEventView
 
@@ -77,6 +78,7 @@ def _act(rt: Runtime, principal: Principal, op: Operation, ident: str,
         order = load_order(uow, principal, op, ident, lock=True, buyer_may=buyer_may)
         order.expect_version(expected_version)
         action(uow, order, rt.clock.now())
+        split_completed(rt, uow, order)  # a completed order is shared with its suppliers and the platform
         uow.mall_orders.save(order)
         uow.commit()
         return view(principal, order, uow)
@@ -172,6 +174,7 @@ def verify(rt: Runtime, principal: Principal, code: str, units: dict[int, int] |
         uow.write_first()
         order = _coded(rt, uow, principal, digits, lock=True)
         order.verify(units, principal.actor, rt.clock.now())
+        split_completed(rt, uow, order)
         uow.mall_orders.save(order)
         uow.commit()
         return view(principal, order, uow)
@@ -226,12 +229,13 @@ def cancel_order(rt: Runtime, principal: Principal, ident: str, reason: str) -> 
         deadline = 0 if seller else mall_settings(uow, now).cancel_deadline_minutes
         order.ensure_cancellable(now, deadline)
         units = {ln.line_no: ln.quantity - ln.cancelled for ln in order.lines}
+        left = {ln.line_no: ln.paid - ln.refunded for ln in order.lines}  # what each line gives back
         amount = order.cancel_paid(why, principal.actor, now)
         if order.fulfilment.is_goods:
             for ln in order.lines:
                 if units[ln.line_no]:
                     uow.products.put_stock(ln.product_id, units[ln.line_no])
         if amount.fen:
-            refund_money(rt, uow, order, amount, f"{order.number}C", why)
+            refund_money(rt, uow, order, left, f"{order.number}C", why)
 
     return _act(rt, principal, Operation.MALL_ORDER_CANCEL, ident, act, buyer_may=True)

@@ -3,10 +3,11 @@ masked in lists; its verification code only ever reaches the elder's side (elder
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from attrs import frozen
+from attrs import Factory, frozen
 
 from yiyangkang.domain.kernel.masking import mask_name
 from yiyangkang.domain.mall.aftersales import AFTER_SALE_KIND_LABELS, AFTER_SALE_STATUS_LABELS, AfterSale
@@ -256,6 +257,8 @@ class SubOrderView:
     lines: list[LineView]
     paid_fen: int
     refunded_fen: int
+    voucher_paid_fen: int  # of paid_fen, from vouchers
+    voucher_refunded_fen: int  # of refunded_fen, back to vouchers
     appointment_at: datetime | None
     destination: dict[str, Any] | None
     place: dict[str, Any] | None
@@ -291,7 +294,8 @@ class SubOrderView:
             institution_id=o.institution_id, elder_id=o.elder_id, fulfilment=o.fulfilment.value,
             fulfilment_label=FULFILMENT_LABELS[o.fulfilment], status=o.status.value,
             status_label=SUB_STATUS_LABELS[o.status], lines=[LineView.of(ln) for ln in o.lines],
-            paid_fen=o.paid.fen, refunded_fen=o.refunded.fen, appointment_at=o.appointment_at, destination=dest,
+            paid_fen=o.paid.fen, refunded_fen=o.refunded.fen, voucher_paid_fen=o.voucher_paid.fen,
+            voucher_refunded_fen=o.voucher_refunded.fen, appointment_at=o.appointment_at, destination=dest,
             place=_place(o.place) if o.place else None, verify_code=code,
             verify_qr=f"{VERIFY_QR_PREFIX}{code}" if code else None, staff_id=o.staff_id, dispatched_at=o.dispatched_at,
             started_at=o.started_at, completed_at=o.completed_at, return_count=o.return_count,
@@ -312,6 +316,8 @@ class TradeView:
     list_total_fen: int
     total_fen: int
     discount_fen: int
+    voucher_fen: int  # paid (or held) from elderly-care vouchers
+    cash_fen: int  # what the payment channel brings
     pay_deadline: datetime
     paid_at: datetime | None
     pay_channel: str
@@ -320,12 +326,15 @@ class TradeView:
     sub_orders: list[SubOrderView]
     created_at: datetime
     version: int
+    pay_params: dict[str, str] = Factory(dict)  # WeChat JSAPI: what the mini-program hands to wx.requestPayment
 
     @classmethod
-    def of(cls, t: TradeOrder, subs: list[SubOrderView], pay_url: str = "") -> TradeView:
+    def of(cls, t: TradeOrder, subs: list[SubOrderView], pay_url: str = "",
+           pay_params: Mapping[str, str] | None = None) -> TradeView:
         return cls(t.id, t.number, t.elder_id, t.on_behalf, t.status.value, TRADE_STATUS_LABELS[t.status],
-                   t.list_total.fen, t.total.fen, t.list_total.fen - t.total.fen, t.pay_deadline, t.paid_at,
-                   t.pay_channel, pay_url, t.close_reason, subs, t.created_at, t.version)
+                   t.list_total.fen, t.total.fen, t.list_total.fen - t.total.fen, t.voucher_amount.fen,
+                   t.cash_due.fen, t.pay_deadline, t.paid_at,
+                   t.pay_channel, pay_url, t.close_reason, subs, t.created_at, t.version, dict(pay_params or {}))
 
 
 @frozen

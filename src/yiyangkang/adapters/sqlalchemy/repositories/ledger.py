@@ -4,7 +4,7 @@ balance moved by one conditional UPDATE in a fixed order (no deadlocks), then th
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -14,7 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from yiyangkang.adapters.sqlalchemy.base import SqlContext
 from yiyangkang.adapters.sqlalchemy.tables_ledger import ledger_accounts, ledger_entries, ledger_postings
+from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.money.ledger import SOURCES, Account, InsufficientBalance, Owner, Posting, Purse
+from yiyangkang.ports.ledger import Entry
 
 
 def _account(row: Any) -> Account:
@@ -62,6 +64,17 @@ class SqlLedger:
         value = self.conn.execute(select(c.balance).where(c.key == account.key)).scalar()
         return int(value or 0)
 
+    def lock_balances(self, accounts: Iterable[Account]) -> dict[Account, int]:
+        wanted = sorted(set(accounts))
+        if not wanted:
+            return {}
+        c = ledger_accounts.c
+        stmt = select(c.key, c.balance).where(c.key.in_([a.key for a in wanted])).order_by(c.key)
+        if self.conn.dialect.name != "sqlite":  # SQLite: the unit of work already holds the write lock
+            stmt = stmt.with_for_update()
+        found = {key: int(balance) for key, balance in self.conn.execute(stmt)}
+        return {a: found.get(a.key, 0) for a in wanted}
+
     def stored_balances(self) -> Mapping[Account, int]:
         return {_account(r): int(r.balance) for r in self.conn.execute(select(ledger_accounts))}
 
@@ -71,3 +84,13 @@ class SqlLedger:
                 .select_from(ledger_accounts.outerjoin(ledger_entries, e.account_key == a.key))
                 .group_by(a.key, a.owner, a.owner_id, a.purse))
         return {_account(r): int(r.total) for r in self.conn.execute(stmt)}
+
+    def entries(self, account: Account, page: PageRequest) -> Page[Entry]:
+        e, p = ledger_entries.c, ledger_postings.c
+        where = e.account_key == account.key
+        total = self.conn.execute(select(func.count()).select_from(ledger_entries).where(where)).scalar_one()
+        stmt = (select(p.reference, p.kind, p.memo, e.amount, e.at)
+                .select_from(ledger_entries.join(ledger_postings, p.id == e.posting_id)).where(where)
+                .order_by(e.at.desc(), p.reference.desc()).limit(page.size).offset(page.offset))
+        items = [Entry(r.reference, r.kind, int(r.amount), r.at, r.memo) for r in self.conn.execute(stmt)]
+        return Page(items, int(total), page.page, page.size)
