@@ -26,16 +26,6 @@ from yiyangkang.bootstrap import Container, build
 from yiyangkang.services.regions import load_regions
 
 ERROR_KEYS = {"code", "message", "details"}
-HERE = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Litestar 2.2x warns about the handlers' inferred-parameter style each time an app is built;
-    that is the app's business, not these tests', so keep it out of their report."""
-    quiet = pytest.mark.filterwarnings("ignore::litestar.exceptions.LitestarDeprecationWarning")
-    for item in items:
-        if HERE in item.path.parents:
-            item.add_marker(quiet)
 
 
 @define

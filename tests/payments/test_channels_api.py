@@ -254,6 +254,11 @@ def test_only_platform_operators_read_the_notices(paying: Paying) -> None:
     assert_error(paying.client.get("/api/v1/payments/notices", params={"outcome": "maybe"},
                                    headers=paying.h("operator")), 400)
     assert_error(paying.client.get("/api/v1/payments/notices"), 401)
+    for state in ("processing", "failed"):  # refunds in process or failed: none here
+        found = paying.client.get("/api/v1/payments/refunds", params={"state": state}, headers=paying.h("operator"))
+        assert found.status_code == 200 and found.json() == [], found.text
+    assert_error(paying.client.get("/api/v1/payments/refunds", params={"state": "lost"},
+                                   headers=paying.h("operator")), 400)
 
 
 @pytest.mark.parametrize("channel", ["wechat", "unionpay"])

@@ -4,7 +4,7 @@ authentication) and, for the platform's operators, the record of every notificat
 import threading
 import time
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import Provide
@@ -88,5 +88,6 @@ class PaymentAdminController(Controller):
     @get("/refunds", operation_id="listPaymentRefunds", sync_to_thread=True,
          summary="退款跟踪（处理中与失败的退款，平台运营）")
     def list_refunds(self, rt: Container, principal: Principal,
-                     refund_state: RefundState | None = QueryParameter(name="state", default=None)) -> list[RefundView]:
+                     refund_state: Annotated[RefundState | None, QueryParameter(name="state")] = None,
+                     ) -> list[RefundView]:
         return payments.list_refunds(rt, principal, refund_state)

@@ -78,6 +78,20 @@ def charge(rt: Runtime, trade: TradeOrder, request: ChargeRequest) -> Charge:
                        details={"channel": gateway.channel, "provider_code": exc.code}) from None
 
 
+def close_code(rt: Runtime, trade: TradeOrder) -> None:
+    """Close the code a trade's channel issued (if any), so it can no longer be paid; a provider that cannot
+    close it now is a 409 and nothing is written."""
+    gateway = rt.payments.find(trade.pay_channel) if trade.pay_url else None
+    if gateway is None:
+        return
+    try:
+        gateway.close(trade.number)
+    except PaymentProviderError as exc:
+        log.warning("could not close trade=%s at %s: %s", trade.number, gateway.channel, exc.code)
+        raise Conflict("支付平台暂时无法关闭付款码，请稍后再试", code="PAYMENT_CLOSE_REFUSED",
+                       details={"channel": gateway.channel}) from None
+
+
 def refund(rt: Runtime, uow: UnitOfWork, trade: TradeOrder, request: RefundRequest) -> RefundResult:
     """Refund through the channel the trade was paid by (原路退款). A refund the provider took but has not settled is
     remembered in `uow` and followed by `reconcile_pending`."""

@@ -207,6 +207,8 @@ class TradeOrder(Aggregate):
         repeat)."""
         if self.status is TradeStatus.PAID and self.transaction_id == transaction_id:
             return False
+        if self.status is not TradeStatus.UNPAID:  # closed, or paid otherwise: this money is not ours to keep
+            raise InvalidTransition(TRADE_LIFECYCLE.name, self.status.value, TradeStatus.PAID.value)
         if amount != self.cash_due:
             raise Conflict("支付金额与订单金额不符", code="MALL_PAYMENT_AMOUNT_MISMATCH",
                            details={"expected_fen": self.cash_due.fen, "paid_fen": amount.fen})

@@ -301,14 +301,17 @@ def pay(rt: Runtime, principal: Principal, ident: str, channel: str | None = Non
             raise Conflict("该订单不是待付款状态", code="MALL_TRADE_NOT_UNPAID", details={"status": trade.status.value})
         if now > trade.pay_deadline:
             raise Conflict("订单已超过付款时限，请重新下单", code="MALL_TRADE_EXPIRED")
-        if trade.pay_url and trade.pay_channel == gateway.channel and not payer_openid:  # the same code again
-            return _trade_view(uow, trade, principal, trade.pay_url)
         subs = uow.mall_orders.of_trade(trade.id, lock=True)
         if use_vouchers and trade.voucher_amount.fen == 0 \
                 and voucher_spending.hold(uow, rt.ids, trade, subs, today(rt), now).fen:
+            if trade.pay_url:  # a code for the whole amount is out: it could still be paid (nothing is written)
+                raise Conflict("该订单已生成付款码，不能再改用养老服务券；如需用券，请取消订单后重新下单",
+                               code="MALL_PAY_CODE_ISSUED", details={"channel": trade.pay_channel})
             for sub in subs:
                 uow.mall_orders.save(sub)
             uow.trades.save(trade)
+        if trade.pay_url and trade.pay_channel == gateway.channel and not payer_openid:  # the same code again
+            return _trade_view(uow, trade, principal, trade.pay_url)
         if trade.cash_due.fen == 0:  # the vouchers paid it all
             _confirm(rt, uow, trade, VOUCHER_CHANNEL, f"VOUCHER-{trade.number}", trade.cash_due, principal.actor, now)
             uow.commit()
@@ -356,6 +359,7 @@ def cancel_trade(rt: Runtime, principal: Principal, ident: str, reason: str = ""
         uow.write_first()
         trade = load_trade(uow, principal, Operation.MALL_ORDER_CANCEL, ident, lock=True)
         _close(uow, trade, reason.strip()[:200] or "买家取消", principal.actor, rt.clock.now())
+        payment_service.close_code(rt, trade)  # the payer must not pay a cancelled trade by its code
         uow.commit()
         return _trade_view(uow, trade, principal)
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 
 from yiyangkang.domain.kernel.money import Money
+from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.mall.orders import OrderLine, SubOrder, TradeOrder
 from yiyangkang.domain.money.allocation import refund_by_source
 from yiyangkang.domain.money.ledger import Account, Leg, Posting
@@ -93,9 +94,10 @@ def spend(uow: UnitOfWork, trade: TradeOrder, at: datetime) -> None:
     legs.post(uow, f"voucher-spend:{trade.number}", "voucher_spend", at)
 
 
-def _home(voucher: Voucher | None, spend_: VoucherSpend) -> Account:
-    """Where money given back to a voucher goes: the voucher while it is valid, else its batch's fund."""
-    if voucher is None or voucher.status is VoucherStatus.EXPIRED:
+def _home(voucher: Voucher | None, spend_: VoucherSpend, at: datetime) -> Account:
+    """Where money given back to a voucher goes: the voucher while it is valid, else its batch's fund. Judged
+    by the date, not by the expiry job having run: a refund racing the job cannot land on a swept voucher."""
+    if voucher is None or voucher.status is VoucherStatus.EXPIRED or voucher.valid_until < business_date(at):
         return voucher_fund(spend_.batch_id)
     return voucher_account(voucher.id)
 
@@ -108,7 +110,7 @@ def release(uow: UnitOfWork, trade: TradeOrder, subs: Sequence[SubOrder], at: da
             s.status = SpendStatus.RELEASED
             uow.voucher_spends.save(s)
             legs.add(trade_hold(trade.id), -s.amount.fen)
-            legs.add(_home(uow.vouchers.get(s.voucher_id), s), s.amount.fen)
+            legs.add(_home(uow.vouchers.get(s.voucher_id), s, at), s.amount.fen)
     legs.post(uow, f"voucher-release:{trade.number}", "voucher_release", at)
     trade.voucher_amount = ZERO
     for sub in subs:
@@ -144,6 +146,6 @@ def refund(uow: UnitOfWork, sub: SubOrder, amounts: Mapping[int, Money], refund_
                 if parts[s.id].fen:
                     s.refunded += parts[s.id]
                     uow.voucher_spends.save(s)
-                    legs.add(_home(uow.vouchers.get(s.voucher_id), s), parts[s.id].fen)
+                    legs.add(_home(uow.vouchers.get(s.voucher_id), s, at), parts[s.id].fen)
     legs.post(uow, f"voucher-refund:{refund_number}", "voucher_refund", at)
     return cash
