@@ -10,7 +10,9 @@ Accounts: operator, auditor, admin of A / A1 / A2 / B, the staff of A1, the elde
 
 from __future__ import annotations
 
-from attrs import define
+from datetime import datetime
+
+from attrs import define, field
 
 from tests.conftest import operator
 from yiyangkang.bootstrap import Container
@@ -54,6 +56,33 @@ class World:
             account = uow.accounts.get(self.accounts[login])
             assert account is not None
             return auth.principal_of(uow, account)
+
+
+@define
+class OnWorld:
+    """A world built on `World` (the mall's, the points'), with the shortcuts their tests use."""
+
+    world: World
+    principals: dict[str, Principal] = field(factory=dict, kw_only=True)
+
+    @property
+    def rt(self) -> Container:
+        return self.world.rt
+
+    @property
+    def now(self) -> datetime:
+        return self.rt.clock.now()
+
+    def p(self, login: str) -> Principal:
+        """`login`'s principal, resolved once."""
+        if login not in self.principals:
+            self.principals[login] = self.world.principal(login)
+        return self.principals[login]
+
+    @property
+    def elder(self) -> str:
+        """Elder A."""
+        return self.world.elders["A"]
 
 
 def build_world(rt: Container) -> World:

@@ -1,10 +1,12 @@
-"""What every `yyk` command shares: the runtime with errors turned into messages, the operator's name."""
+"""What every `yyk` command shares: the runtime with errors turned into messages, the operator's name, where a
+report goes."""
 
 from __future__ import annotations
 
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 
@@ -37,3 +39,15 @@ def operator() -> str:
         return "cli"
 
 
+
+
+def sheet_target(out: Path, fmt: str | None) -> Path:
+    """The file a report is written to: `out` with the suffix of `fmt` (xlsx or csv; by default `out`'s own)."""
+    fmt = fmt or out.suffix.lstrip(".").lower()
+    if fmt not in ("xlsx", "csv"):
+        raise click.UsageError("请用 --format xlsx|csv，或以 .xlsx/.csv 结尾的 --out 文件名")
+    if out.suffix.lower() != f".{fmt}":
+        out = out.with_suffix(f".{fmt}")
+    if not out.parent.is_dir():
+        raise click.ClickException(f"输出目录不存在：{out.parent}")
+    return out

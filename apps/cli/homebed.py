@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from apps.cli.common import operator, runtime
+from apps.cli.common import operator, runtime, sheet_target
 from apps.cli.exceptions import scan_and_report
 from yiyangkang.bootstrap import write_sheet
 from yiyangkang.domain.homebed.reports import SettlementRow
@@ -70,13 +70,7 @@ def homebed_settlement_cmd(period: str, fmt: str | None, out: Path, region_code:
                            institution_id: str | None, subsidy_type_id: str | None) -> None:
     """Government settlement report (政府结算报表): one row per completed home-bed order, then totals per
     institution and the grand total, summed from the rows (they reconcile to the fen)."""
-    fmt = fmt or out.suffix.lstrip(".").lower()
-    if fmt not in ("xlsx", "csv"):
-        raise click.UsageError("请用 --format xlsx|csv，或以 .xlsx/.csv 结尾的 --out 文件名")
-    if out.suffix.lower() != f".{fmt}":
-        out = out.with_suffix(f".{fmt}")
-    if not out.parent.is_dir():
-        raise click.ClickException(f"输出目录不存在：{out.parent}")
+    out = sheet_target(out, fmt)
     principal = system_principal(operator())
     with runtime() as rt:
         start, end = reports.parse_period(period)

@@ -6,14 +6,14 @@ operator's CLI sees the whole platform; totals lines are summed from the rows wr
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import click
 
-from apps.cli.common import operator, runtime
+from apps.cli.common import operator, runtime, sheet_target
 from apps.cli.homebed import report
 from yiyangkang.bootstrap import Container, write_sheet
 from yiyangkang.domain.identity.principal import Principal
@@ -24,6 +24,15 @@ from yiyangkang.services.reports import money
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
 DAY = click.DateTime(formats=["%Y-%m-%d"])
+Export = Callable[[Container, Principal, MoneyFilter, Path], int]
+
+
+class Summary(Protocol):
+    @property
+    def lines(self) -> Sequence[object]: ...
+
+
+S = TypeVar("S", bound=Summary)
 
 
 def period_options(fn: F) -> F:
@@ -41,17 +50,6 @@ def period_options(fn: F) -> F:
     return fn
 
 
-def _target(out: Path, fmt: str | None) -> Path:
-    fmt = fmt or out.suffix.lstrip(".").lower()
-    if fmt not in ("xlsx", "csv"):
-        raise click.UsageError("请用 --format xlsx|csv，或以 .xlsx/.csv 结尾的 --out 文件名")
-    if out.suffix.lower() != f".{fmt}":
-        out = out.with_suffix(f".{fmt}")
-    if not out.parent.is_dir():
-        raise click.ClickException(f"输出目录不存在：{out.parent}")
-    return out
-
-
 def _counted(items: Iterable[T], total: int, label: str) -> Iterator[T]:
     """`items` passed through a progress bar on stderr."""
     with click.progressbar(length=total, label=label, show_pos=True, file=sys.stderr) as bar:
@@ -60,9 +58,20 @@ def _counted(items: Iterable[T], total: int, label: str) -> Iterator[T]:
             yield item
 
 
+def _summary(report_of: Callable[[Container, Principal, MoneyFilter], S], sheet: Callable[[S], Iterable[list[object]]],
+             header: list[str], label: str) -> Export:
+    """The export of a summary report: its lines, then its total line; the lines counted."""
+    def export(rt: Container, p: Principal, flt: MoneyFilter, target: Path) -> int:
+        report_ = report_of(rt, p, flt)
+        write_sheet(target, header, _counted(sheet(report_), len(report_.lines) + 1, label))
+        return len(report_.lines)
+
+    return export
+
+
 def _run(start: datetime, end: datetime, institution_id: str | None, out: Path, fmt: str | None,
-         export: Callable[[Container, Principal, MoneyFilter, Path], int], what: str) -> None:
-    target = _target(out, fmt)
+         export: Export, what: str) -> None:
+    target = sheet_target(out, fmt)
     principal = system_principal(operator())
     with runtime() as rt:
         flt = money.money_filter(rt, principal, start.date(), end.date(), institution_id)
@@ -96,10 +105,8 @@ def settlement_cmd(start: datetime, end: datetime, institution_id: str | None, o
             rows = _counted(money.settlement_detail_rows(rt, p, flt), total, "生成政府结算明细")
             write_sheet(target, money.SETTLEMENT_DETAIL_HEADER, money.settlement_detail_sheet(rows))
             return total
-        report_ = money.settlement_report(rt, p, flt)
-        lines = _counted(money.settlement_sheet(report_), len(report_.lines) + 1, "生成政府结算报表")
-        write_sheet(target, money.SETTLEMENT_HEADER, lines)
-        return len(report_.lines)
+        return _summary(money.settlement_report, money.settlement_sheet, money.SETTLEMENT_HEADER,
+                        "生成政府结算报表")(rt, p, flt, target)
 
     _run(start, end, institution_id, out, fmt, export, "结算明细" if detail else "机构结算记录")
 
@@ -108,12 +115,7 @@ def settlement_cmd(start: datetime, end: datetime, institution_id: str | None, o
 @period_options
 def income_cmd(start: datetime, end: datetime, institution_id: str | None, out: Path, fmt: str | None) -> None:
     """销售收支汇总: every institution (and its subordinates) — income, refunds, supplier shares, platform fees."""
-    def export(rt: Container, p: Principal, flt: MoneyFilter, target: Path) -> int:
-        report_ = money.income_report(rt, p, flt)
-        lines = _counted(money.income_sheet(report_), len(report_.lines) + 1, "生成销售收支汇总")
-        write_sheet(target, money.INCOME_HEADER, lines)
-        return len(report_.lines)
-
+    export = _summary(money.income_report, money.income_sheet, money.INCOME_HEADER, "生成销售收支汇总")
     _run(start, end, institution_id, out, fmt, export, "机构收支记录")
 
 
@@ -121,12 +123,7 @@ def income_cmd(start: datetime, end: datetime, institution_id: str | None, out: 
 @period_options
 def supplier_cmd(start: datetime, end: datetime, institution_id: str | None, out: Path, fmt: str | None) -> None:
     """供应商收支汇总: shares received as a supplier, per client, and what refunds took back."""
-    def export(rt: Container, p: Principal, flt: MoneyFilter, target: Path) -> int:
-        report_ = money.supplier_report(rt, p, flt)
-        lines = _counted(money.supplier_sheet(report_), len(report_.lines) + 1, "生成供应商收支汇总")
-        write_sheet(target, money.SUPPLIER_HEADER, lines)
-        return len(report_.lines)
-
+    export = _summary(money.supplier_report, money.supplier_sheet, money.SUPPLIER_HEADER, "生成供应商收支汇总")
     _run(start, end, institution_id, out, fmt, export, "服务商收支记录")
 
 

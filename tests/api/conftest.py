@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
-from attrs import define
+from attrs import define, field
 from litestar.testing import TestClient
 
 from apps.api.app import create_app
@@ -41,6 +43,36 @@ class Api:
         return login(self.client, username, password)
 
 
+@define
+class Caller:
+    """A running app called as one user or another (each logged in once per app), and its clock; subclasses add
+    the world they were served with."""
+
+    client: TestClient[Any]
+    clock: FrozenClock
+    rt: Container
+    _tokens: dict[str, dict[str, str]] = field(factory=dict, kw_only=True)
+
+    def h(self, username: str) -> dict[str, str]:
+        """The bearer header of `username` (logged in once per app)."""
+        if username not in self._tokens:
+            self._tokens[username] = login(self.client, username, PASSWORD)
+        return self._tokens[username]
+
+    def get(self, username: str, path: str, **params: Any) -> Any:
+        return self.client.get(path, headers=self.h(username), params=params or None)
+
+    def post(self, username: str, path: str, body: Any = None) -> Any:
+        return self.client.post(path, headers=self.h(username), json=body)
+
+    def put(self, username: str, path: str, body: Any = None) -> Any:
+        return self.client.put(path, headers=self.h(username), json=body)
+
+    def at(self, **delta: float) -> str:
+        """An instant relative to the app's clock, written with its +08:00 offset."""
+        return (self.clock.now() + timedelta(**delta)).astimezone(ZoneInfo("Asia/Shanghai")).isoformat()
+
+
 def login(client: TestClient[Any], username: str, password: str = PASSWORD) -> dict[str, str]:
     """Log in through the API; the bearer header for the new token."""
     response = client.post("/api/v1/auth/login", json={"login": username, "password": password})
@@ -58,6 +90,19 @@ def assert_error(response: Any, status: int, code: str | None = None) -> dict[st
     if code is not None:
         assert body["code"] == code, body
     return body
+
+
+def ok(response: Any, status: int = 200) -> Any:
+    """The response has `status`; its JSON body."""
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def detail_codes(response: Any, status: int = 422) -> dict[str, str]:
+    """A field-level refusal: field → code."""
+    body = assert_error(response, status)
+    assert isinstance(body["details"], list), body
+    return {d["field"]: d["code"] for d in body["details"]}
 
 
 def error_fields(response: Any) -> set[str]:

@@ -15,68 +15,41 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from attrs import define, field
-from litestar.testing import TestClient
+from attrs import define
 from openpyxl import load_workbook
 
-from tests.api.conftest import ERROR_KEYS, assert_error, login, serve
-from tests.conftest import FrozenClock, operator
+from tests.api.conftest import ERROR_KEYS, Caller, assert_error, detail_codes, ok, serve
+from tests.conftest import operator
 from tests.mall.setup import MallWorld, build_mall
-from tests.world import PASSWORD, World, phone
+from tests.world import World, phone
 from yiyangkang.bootstrap import Container
 from yiyangkang.services import addresses
 from yiyangkang.services.addresses import AddressForm
 from yiyangkang.services.mall.exceptions import DESK
 
 MALL = "/api/v1/mall"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 # --- the app ----------------------------------------------------------------------------------------------
 
 @define
-class MallApi:
+class MallApi(Caller):
     """A running app over its own SQLite database with the mall world in it."""
 
-    client: TestClient[Any]
     mw: MallWorld
-    clock: FrozenClock
-    rt: Container
     address_b: str  # elder B's address in 天河 (inside B's home-visit area)
-    _tokens: dict[str, dict[str, str]] = field(factory=dict)
 
     @property
     def world(self) -> World:
         return self.mw.world
 
-    def h(self, username: str) -> dict[str, str]:
-        """The bearer header of `username` (logged in once per app)."""
-        if username not in self._tokens:
-            self._tokens[username] = login(self.client, username, PASSWORD)
-        return self._tokens[username]
-
     def product(self, key: str) -> str:
         return self.mw.products[key]
-
-    def get(self, username: str, path: str, **params: Any) -> Any:
-        return self.client.get(path, headers=self.h(username), params=params or None)
-
-    def post(self, username: str, path: str, body: Any = None) -> Any:
-        return self.client.post(path, headers=self.h(username), json=body)
-
-    def put(self, username: str, path: str, body: Any = None) -> Any:
-        return self.client.put(path, headers=self.h(username), json=body)
-
-    def at(self, **delta: float) -> str:
-        """An instant relative to the app's clock, written with its +08:00 offset."""
-        return (self.clock.now() + timedelta(**delta)).astimezone(SHANGHAI).isoformat()
 
 
 def make_mall_api(db_file: Path) -> Iterator[MallApi]:
@@ -104,18 +77,6 @@ def fresh(tmp_path: Path) -> Iterator[MallApi]:
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def detail_codes(response: Any, status: int = 422) -> dict[str, str]:
-    """A field-level refusal: field → code."""
-    body = assert_error(response, status)
-    assert isinstance(body["details"], list), body
-    return {d["field"]: d["code"] for d in body["details"]}
-
 
 def cart(api: MallApi, *items: tuple[str, int], elder: str | None = None, address: str | None = None,
          hours: float = 4) -> dict[str, Any]:

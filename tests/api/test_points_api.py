@@ -8,48 +8,21 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
-from attrs import define, field
-from litestar.testing import TestClient
+from attrs import define
 
-from tests.api.conftest import assert_error, field_error, login, serve
-from tests.conftest import FrozenClock
-from tests.world import PASSWORD, World, build_world
-from yiyangkang.bootstrap import Container
+from tests.api.conftest import Caller, assert_error, field_error, serve
+from tests.world import World, build_world
 
 P = "/api/v1/points"
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @define
-class PointsApi:
-    client: TestClient[Any]
+class PointsApi(Caller):
     world: World
-    clock: FrozenClock
-    rt: Container
-    _tokens: dict[str, dict[str, str]] = field(factory=dict)
-
-    def h(self, username: str) -> dict[str, str]:
-        if username not in self._tokens:
-            self._tokens[username] = login(self.client, username, PASSWORD)
-        return self._tokens[username]
-
-    def get(self, username: str, path: str, **params: Any) -> Any:
-        return self.client.get(path, headers=self.h(username), params=params or None)
-
-    def post(self, username: str, path: str, body: Any = None) -> Any:
-        return self.client.post(path, headers=self.h(username), json=body)
-
-    def put(self, username: str, path: str, body: Any = None) -> Any:
-        return self.client.put(path, headers=self.h(username), json=body)
-
-    def at(self, **delta: float) -> str:
-        return (self.clock.now() + timedelta(**delta)).astimezone(SHANGHAI).isoformat()
 
     def activity(self, capacity: int = 10, points: int = 20) -> dict[str, Any]:
         body = {"title": "长者太极拳体验课", "place": "越秀区东风中路437号二楼活动室", "capacity": capacity,

@@ -9,26 +9,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from attrs import define, field
-from litestar.testing import TestClient
+from attrs import define
 
-from tests.api.conftest import assert_error, login, serve
+from tests.api.conftest import Caller, assert_error, ok, serve
 from tests.mall.setup import MallWorld, build_mall
-from tests.world import PASSWORD
 
 SUPPLIERS = "/api/v1/suppliers"
 
 
 @define
-class SupplierApi:
-    client: TestClient[Any]
+class SupplierApi(Caller):
     mw: MallWorld
-    _tokens: dict[str, dict[str, str]] = field(factory=dict)
-
-    def h(self, username: str) -> dict[str, str]:
-        if username not in self._tokens:
-            self._tokens[username] = login(self.client, username, PASSWORD)
-        return self._tokens[username]
 
     def inst(self, key: str) -> str:
         return self.mw.world.inst[key]
@@ -41,13 +32,8 @@ class SupplierApi:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SupplierApi]:
-    for client, mw, _clock, _rt in serve(tmp_path_factory.mktemp("api-suppliers") / "api.db", build_mall):
-        yield SupplierApi(client=client, mw=mw)
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
+    for client, mw, clock, rt in serve(tmp_path_factory.mktemp("api-suppliers") / "api.db", build_mall):
+        yield SupplierApi(client=client, clock=clock, rt=rt, mw=mw)
 
 
 def test_a10_apply_review_and_list_over_http(api: SupplierApi) -> None:

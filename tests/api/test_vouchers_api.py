@@ -20,15 +20,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from attrs import define, field
-from litestar.testing import TestClient
+from attrs import define
 from openpyxl import load_workbook
 
-from tests.api.conftest import ERROR_KEYS, assert_error, login, serve
-from tests.conftest import FrozenClock
+from tests.api.conftest import ERROR_KEYS, Caller, assert_error, detail_codes, ok, serve
 from tests.vouchers.setup import VoucherWorld, build_vouchers
-from tests.world import PASSWORD
-from yiyangkang.bootstrap import Container
 from yiyangkang.domain.kernel.masking import mask_name
 from yiyangkang.domain.kernel.timekeeping import business_date
 from yiyangkang.domain.money.ledger import Account
@@ -43,26 +39,8 @@ MASKED_A = "老**"  # 老人A, as lists and exports show it to the back office (
 
 
 @define
-class VoucherApi:
-    client: TestClient[Any]
+class VoucherApi(Caller):
     vw: VoucherWorld
-    clock: FrozenClock
-    rt: Container
-    _tokens: dict[str, dict[str, str]] = field(factory=dict)
-
-    def h(self, username: str) -> dict[str, str]:
-        if username not in self._tokens:
-            self._tokens[username] = login(self.client, username, PASSWORD)
-        return self._tokens[username]
-
-    def get(self, username: str, path: str, **params: Any) -> Any:
-        return self.client.get(path, headers=self.h(username), params=params or None)
-
-    def post(self, username: str, path: str, body: Any = None) -> Any:
-        return self.client.post(path, headers=self.h(username), json=body)
-
-    def put(self, username: str, path: str, body: Any = None) -> Any:
-        return self.client.put(path, headers=self.h(username), json=body)
 
     @property
     def elders(self) -> dict[str, str]:
@@ -75,9 +53,6 @@ class VoucherApi:
     @property
     def today(self) -> date:
         return business_date(self.clock.now())
-
-    def at(self, **delta: float) -> str:
-        return (self.clock.now() + timedelta(**delta)).astimezone(SHANGHAI).isoformat()
 
     def checkout(self, *items: tuple[str, int], address: str | None = None) -> dict[str, Any]:
         """Elder A checks out (product key, quantity); the unpaid trade."""
@@ -102,17 +77,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoucherApi]:
 @pytest.fixture
 def fresh(tmp_path: Path) -> Iterator[VoucherApi]:
     yield from make_voucher_api(tmp_path / "api.db")
-
-
-def ok(response: Any, status: int = 200) -> Any:
-    assert response.status_code == status, response.text
-    return response.json()
-
-
-def detail_codes(response: Any, status: int = 422) -> dict[str, str]:
-    body = assert_error(response, status)
-    assert isinstance(body["details"], list), body
-    return {d["field"]: d["code"] for d in body["details"]}
 
 
 def batch_body(api: VoucherApi, name: str, **changes: Any) -> dict[str, Any]:

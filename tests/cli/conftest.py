@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import date, timedelta
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from attrs import frozen
 from click.testing import CliRunner, Result
 
 from apps.cli.main import cli
-from tests.conftest import operator, test_settings
+from tests.conftest import FrozenClock, operator, test_settings
 from tests.world import credit_code, id_card, phone
 from yiyangkang.bootstrap import Container, build
 from yiyangkang.services.institutions import InstitutionForm, register_institution
@@ -202,6 +203,19 @@ def yyk(runner: CliRunner, db_url: str) -> Yyk:
         return runner.invoke(cli, list(args), input=input)
 
     return run
+
+
+W = TypeVar("W")
+
+
+def world_on(db_url: str, clock: FrozenClock, build_world: Callable[[Container], W]) -> Iterator[W]:
+    """A world built on the CLI's database through a container of its own whose clock is `clock` (the CLI reads
+    the real clock)."""
+    rt = build(test_settings(db_url), clock=clock)
+    try:
+        yield build_world(rt)
+    finally:
+        rt.dispose()
 
 
 @pytest.fixture

@@ -14,11 +14,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.cli.conftest import Yyk
+from tests.cli.conftest import Yyk, world_on
 from tests.conftest import FrozenClock
-from tests.conftest import test_settings as settings_on
 from tests.mall.setup import MallWorld, build_mall
-from yiyangkang.bootstrap import build
 from yiyangkang.services.mall import catalogue, checkout
 
 
@@ -32,11 +30,7 @@ def clock() -> FrozenClock:
 def world(migrated: None, db_url: str, clock: FrozenClock, tmp_path: Path,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[MallWorld]:
     monkeypatch.setenv("YYK_FILES_DIR", str(tmp_path / "files"))
-    rt = build(settings_on(db_url), clock=clock)
-    try:
-        yield build_mall(rt)
-    finally:
-        rt.dispose()
+    yield from world_on(db_url, clock, build_mall)
 
 
 def test_scan_raises_each_exception_once_and_exports(yyk: Yyk, world: MallWorld, tmp_path: Path) -> None:

@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.cli.conftest import Yyk, assert_clean_failure
+from tests.cli.conftest import Yyk, assert_clean_failure, world_on
 from tests.conftest import FrozenClock, operator
-from tests.conftest import test_settings as settings_on
 from tests.vouchers.setup import VoucherWorld, batch, build_vouchers
-from yiyangkang.bootstrap import Container, build
+from yiyangkang.bootstrap import Container
 from yiyangkang.domain.money.ledger import Account
 from yiyangkang.services import ledger
 from yiyangkang.services.ledger import institution_vouchers, voucher_fund
@@ -40,11 +39,7 @@ def frozen(days_ago: int) -> FrozenClock:
 
 
 def world_at(clock: FrozenClock, db_url: str) -> Iterator[VoucherWorld]:
-    rt = build(settings_on(db_url), clock=clock)
-    try:
-        yield build_vouchers(rt)
-    finally:
-        rt.dispose()
+    yield from world_on(db_url, clock, build_vouchers)
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ products of every fulfilment type, an address for A's elder inside A's areas, a 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from attrs import define, field
+from attrs import define
 
 from tests.conftest import operator
-from tests.world import PASSWORD, World, build_world, phone
+from tests.world import PASSWORD, OnWorld, build_world, phone
 from yiyangkang.bootstrap import Container
 from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.paging import PageRequest
@@ -34,31 +34,12 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @define
-class MallWorld:
-    world: World
+class MallWorld(OnWorld):
     categories: dict[str, str]
     products: dict[str, str]  # bath, rehab, diapers, walker, nursing_B
     address: str  # elder A's, in 越秀
     far_address: str  # elder A's, in 天河 (outside A's areas)
     staff_A: str  # a second worker of A, login "staff_A"
-    principals: dict[str, Principal] = field(factory=dict)
-
-    @property
-    def rt(self) -> Container:
-        return self.world.rt
-
-    @property
-    def now(self) -> datetime:
-        return self.rt.clock.now()
-
-    def p(self, login: str) -> Principal:
-        if login not in self.principals:
-            self.principals[login] = self.world.principal(login)
-        return self.principals[login]
-
-    @property
-    def elder(self) -> str:
-        return self.world.elders["A"]
 
     def buy(self, *items: tuple[str, int], login: str = "elder_A", address: str | None = None,
             hours: float = 4, pay: bool = True) -> TradeView:

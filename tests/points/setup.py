@@ -7,13 +7,12 @@ elder points the way elders earn them (an attended activity) and straight from t
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from attrs import define, field
+from attrs import define
 
-from tests.world import World, build_world
+from tests.world import OnWorld, build_world
 from yiyangkang.bootstrap import Container
-from yiyangkang.domain.identity.principal import Principal
 from yiyangkang.domain.kernel.paging import PageRequest
 from yiyangkang.domain.money.ledger import Leg, Posting
 from yiyangkang.services.points import activities, goods
@@ -26,27 +25,8 @@ ALL = PageRequest(1, 100)
 
 
 @define
-class PointsWorld:
-    world: World
-    principals: dict[str, Principal] = field(factory=dict)
+class PointsWorld(OnWorld):
     grants: int = 0
-
-    @property
-    def rt(self) -> Container:
-        return self.world.rt
-
-    @property
-    def now(self) -> datetime:
-        return self.rt.clock.now()
-
-    def p(self, login: str) -> Principal:
-        if login not in self.principals:
-            self.principals[login] = self.world.principal(login)
-        return self.principals[login]
-
-    @property
-    def elder(self) -> str:
-        return self.world.elders["A"]
 
     def activity(self, *, login: str = "admin_A", capacity: int = 10, points: int = 20, publish: bool = True,
                  title: str = "重阳节长者健步走") -> ActivityView:

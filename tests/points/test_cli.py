@@ -13,12 +13,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from tests.cli.conftest import Yyk, db_url, migrated, runner, yyk  # noqa: F401 - the CLI fixtures
+from tests.cli.conftest import Yyk, db_url, migrated, runner, world_on, yyk  # noqa: F401 - the CLI fixtures
 from tests.conftest import FrozenClock
-from tests.conftest import test_settings as settings_on
 from tests.mall.setup import MallWorld, build_mall
 from tests.points.test_service_points import _rated_visit
-from yiyangkang.bootstrap import build
 from yiyangkang.domain.money.ledger import Leg, Posting
 from yiyangkang.domain.points.service import Period
 from yiyangkang.services.points import goods
@@ -41,11 +39,7 @@ def clock() -> FrozenClock:
 def world(migrated: None, db_url: str, clock: FrozenClock, tmp_path: Path,  # noqa: F811
           monkeypatch: pytest.MonkeyPatch) -> Iterator[MallWorld]:
     monkeypatch.setenv("YYK_FILES_DIR", str(tmp_path / "files"))
-    rt = build(settings_on(db_url), clock=clock)
-    try:
-        yield build_mall(rt)
-    finally:
-        rt.dispose()
+    yield from world_on(db_url, clock, build_mall)
 
 
 def test_s10_award_service_once_from_the_command_line(yyk: Yyk, world: MallWorld, clock: FrozenClock) -> None:  # noqa: F811

@@ -26,9 +26,7 @@ from yiyangkang.domain.settlement.reports import (
     VoucherRow,
     VoucherTotals,
 )
-from yiyangkang.domain.settlement.splits import OrderSplit, PartyKind
-
-SPLIT_KINDS = ("split", "split_reversal")
+from yiyangkang.domain.settlement.splits import SPLIT_KINDS, OrderSplit, PartyKind
 
 
 class MemorySupplierRelations(_Owned[SupplierRelation]):

@@ -30,6 +30,8 @@ PLATFORM_ID = "platform"  # the one platform account owner: platform:platform:<p
 PURSES = (Purse.CASH, Purse.VOUCHER)
 
 
+SPLIT_KINDS = ("split", "split_reversal")  # the ledger kinds of shares paid out and taken back
+
 class PartyKind(StrEnum):
     SUPPLIER = "supplier"  # 服务商
     PLATFORM = "platform"  # 平台服务费

@@ -28,7 +28,7 @@ from yiyangkang.domain.points.activities import (
     schedule_problems,
 )
 from yiyangkang.ports.uow import UnitOfWork
-from yiyangkang.services.access import allows, institution_of, load_elder, load_institution, owner_target, require
+from yiyangkang.services.access import allows, load_elder, owner_target, require
 from yiyangkang.services.access import visibility as scope_visibility
 from yiyangkang.services.objects import events_of
 from yiyangkang.services.points.common import (
@@ -36,6 +36,7 @@ from yiyangkang.services.points.common import (
     ENROLMENT_KIND,
     ISSUER,
     book,
+    create_owned,
     elder_names,
     elder_points,
     load,
@@ -109,19 +110,9 @@ def _activity(uow: UnitOfWork, principal: Principal, op: Operation, ident: str, 
 
 def create_activity(rt: Runtime, principal: Principal, form: ActivityForm) -> ActivityView:
     """发布积分活动 (as a draft first)."""
-    institution_id = institution_of(principal, Operation.POINTS_MANAGE, form.institution_id)
-    with rt.uow() as uow:
-        load_institution(uow, principal, Operation.POINTS_MANAGE, institution_id)
-        checks = Checks()
-        values = _values(checks, form, None)
-        checks.done()
-        now = rt.clock.now()
-        item = PointsActivity(id=rt.ids.new_id(), institution_id=institution_id, created_by=principal.account_id,
-                              created_at=now, **values)
-        item.record_created(principal.actor, now)
-        uow.points_activities.add(item)
-        uow.commit()
-        return ActivityView.of(item)
+    item = create_owned(rt, principal, form.institution_id, lambda checks: _values(checks, form, None),
+                        PointsActivity, lambda uow, a: uow.points_activities.add(a))
+    return ActivityView.of(item)
 
 
 def update_activity(rt: Runtime, principal: Principal, ident: str, form: ActivityForm,

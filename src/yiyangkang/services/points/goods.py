@@ -30,7 +30,7 @@ from yiyangkang.domain.points.goods import (
     PointsGood,
 )
 from yiyangkang.ports.uow import UnitOfWork
-from yiyangkang.services.access import allows, institution_of, load_elder, load_institution, owner_target, require
+from yiyangkang.services.access import allows, load_elder, owner_target, require
 from yiyangkang.services.access import visibility as scope_visibility
 from yiyangkang.services.objects import events_of
 from yiyangkang.services.points.common import (
@@ -38,6 +38,7 @@ from yiyangkang.services.points.common import (
     GOOD_KIND,
     ISSUER,
     book,
+    create_owned,
     elder_names,
     elder_points,
     load,
@@ -100,19 +101,9 @@ def _fresh(uow: UnitOfWork, item: PointsGood) -> GoodView:
 
 def create_good(rt: Runtime, principal: Principal, form: GoodForm) -> GoodView:
     """上架积分商品 (off the shelf until put on it)."""
-    institution_id = institution_of(principal, Operation.POINTS_MANAGE, form.institution_id)
-    with rt.uow() as uow:
-        load_institution(uow, principal, Operation.POINTS_MANAGE, institution_id)
-        checks = Checks()
-        values = _values(checks, form, None)
-        checks.done()
-        now = rt.clock.now()
-        item = PointsGood(id=rt.ids.new_id(), institution_id=institution_id, created_by=principal.account_id,
-                          created_at=now, **values)
-        item.record_created(principal.actor, now)
-        uow.points_goods.add(item)
-        uow.commit()
-        return GoodView.of(item)
+    item = create_owned(rt, principal, form.institution_id, lambda checks: _values(checks, form, None),
+                        PointsGood, lambda uow, g: uow.points_goods.add(g))
+    return GoodView.of(item)
 
 
 def update_good(rt: Runtime, principal: Principal, ident: str, form: GoodForm,

@@ -25,10 +25,10 @@ from yiyangkang.domain.settlement.reports import (
     VoucherRow,
     VoucherTotals,
 )
+from yiyangkang.domain.settlement.splits import SPLIT_KINDS
 
 p, e, a, i = ledger_postings.c, ledger_entries.c, ledger_accounts.c, t.institutions.c
 SALES_KINDS = ("payment", "refund", "voucher_spend", "voucher_refund", "split", "split_reversal")
-SPLIT_KINDS = ("split", "split_reversal")
 CHUNK = 500
 
 
