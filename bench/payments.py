@@ -21,15 +21,13 @@ a result: one payment posting per trade, `yyk ledger reconcile` finds no differe
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import resource
 import statistics
 import tempfile
 import tracemalloc
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from time import perf_counter
@@ -39,6 +37,7 @@ import attrs
 import sqlalchemy
 from sqlalchemy import text
 
+from bench.common import PG_ADMIN_URL, pct, settings, sqlite_database, timed
 from yiyangkang.adapters.sqlalchemy import migrate
 from yiyangkang.adapters.sqlalchemy.scratch import reachable, scratch_database
 from yiyangkang.bootstrap import Container, build, read_region_file, sandboxed_gateway
@@ -58,24 +57,14 @@ from yiyangkang.services.mall.checkout import CartItem, CheckoutForm
 from yiyangkang.services.mall.config import MallConfigForm, PlaceForm
 from yiyangkang.services.payments import receive_notice
 from yiyangkang.services.regions import load_regions
-from yiyangkang.settings import Settings
 
-PG_ADMIN_URL = os.environ.get("YYK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 OPERATOR = system_principal("bench")
 REVIEWER = system_principal("bench-reviewer")  # nobody approves what they submitted
 PRICE_FEN = 16800
 
 
-def timed(fn: Callable[[], Any]) -> float:
-    start = perf_counter()
-    fn()
-    return perf_counter() - start
-
-
-def pct(values: list[float], p: int) -> float:
-    if len(values) < 2:
-        return values[0] * 1000 if values else 0.0
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000
+def seconds(fn: Callable[[], Any]) -> float:
+    return timed(fn)[1]
 
 
 def figures(values: list[float]) -> str:
@@ -103,16 +92,6 @@ def world(rt: Container) -> tuple[str, str]:
     return product.id, elder.id
 
 
-def settings(url: str, workdir: Path) -> Settings:
-    return Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=1024, files_dir=str(workdir / "files"),
-                    notify_outbox="")
-
-
-@contextmanager
-def sqlite_database(workdir: Path) -> Iterator[str]:
-    yield f"sqlite:///{workdir / f'bench-payments-{uuid.uuid4().hex[:8]}.db'}"
-
-
 def run_backend(label: str, database: Callable[[], AbstractContextManager[str]], n: int, workdir: Path) -> int:
     print(f"\n{label}")
     with database() as url:
@@ -132,9 +111,9 @@ def run_backend(label: str, database: Callable[[], AbstractContextManager[str]],
             print(f"  setup         {3 * n:,} trades placed, {2 * n:,} WeChat Native codes issued, {n:,} paid at "
                   f"the sandbox (use cases) in {perf_counter() - start:.1f} s")
 
-            notify = [timed(lambda h=h, b=b: receive_notice(rt, "wechat", h, b)) for h, b in notices]
-            repeat = [timed(lambda h=h, b=b: receive_notice(rt, "wechat", h, b)) for h, b in notices]
-            direct = [timed(lambda t=t: checkout.confirm_payment(rt, t.number, f"BENCH-{t.number}",
+            notify = [seconds(lambda h=h, b=b: receive_notice(rt, "wechat", h, b)) for h, b in notices]
+            repeat = [seconds(lambda h=h, b=b: receive_notice(rt, "wechat", h, b)) for h, b in notices]
+            direct = [seconds(lambda t=t: checkout.confirm_payment(rt, t.number, f"BENCH-{t.number}",
                                                                  Money(PRICE_FEN), "wechat"))
                       for t in trades[n:2 * n]]
 
@@ -144,7 +123,7 @@ def run_backend(label: str, database: Callable[[], AbstractContextManager[str]],
                         Leg(provider_account("bench"), -PRICE_FEN), Leg(institution_cash("bench"), PRICE_FEN))))
                     uow.commit()
 
-            floor = [timed(lambda t=t: bare(t.number)) for t in trades[2 * n:]]
+            floor = [seconds(lambda t=t: bare(t.number)) for t in trades[2 * n:]]
             tracemalloc.start()
             try:
                 for h, b in notices[:50]:
@@ -191,7 +170,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="yyk-bench-") as tmp:
         workdir = Path(tmp)
         if args.database in ("sqlite", "both"):
-            status |= run_backend("SQLite (temporary file)", lambda: sqlite_database(workdir), args.trades, workdir)
+            status |= run_backend("SQLite (temporary file)", lambda: sqlite_database(workdir, "payments"),
+                                  args.trades, workdir)
         if args.database in ("postgres", "both"):
             if reachable(args.pg_url):
                 status |= run_backend("PostgreSQL (scratch database)",

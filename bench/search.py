@@ -23,22 +23,19 @@ and the tracemalloc peak of one untimed pass of every query. Nothing is asserted
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import random
 import resource
-import statistics
 import sys
 import tempfile
 import tracemalloc
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from time import perf_counter
 from typing import Any, TypeVar
 
 import sqlalchemy
@@ -46,6 +43,7 @@ from attrs import define
 from sqlalchemy import Connection, func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from bench.common import PG_ADMIN_URL, pct, settings, sqlite_database, timed
 from yiyangkang.adapters.sqlalchemy import migrate
 from yiyangkang.adapters.sqlalchemy import tables_mall as m
 from yiyangkang.adapters.sqlalchemy.repositories.mall import SqlProducts, attribute_term
@@ -63,9 +61,7 @@ from yiyangkang.services.institutions import InstitutionForm, register_instituti
 from yiyangkang.services.mall import catalogue
 from yiyangkang.services.mall.catalogue import CategoryForm
 from yiyangkang.services.regions import load_regions
-from yiyangkang.settings import Settings
 
-PG_ADMIN_URL = os.environ.get("YYK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 OPERATOR = system_principal("bench")
 BATCH = 5_000
 PAGE = PageRequest(1, 20)
@@ -141,12 +137,6 @@ class Shelf:
     ids: list[str]
     products: int = 0
     terms: int = 0
-
-
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    start = perf_counter()
-    result = fn()
-    return result, perf_counter() - start
 
 
 def setup_world(rt: Container) -> tuple[list[tuple[str, str]], dict[str, Category]]:
@@ -351,13 +341,6 @@ def get_by_id(rt: Container, ident: str) -> Product | None:
         return uow.products.get(ident)
 
 
-def pct(values: list[float], p: int) -> float:
-    """The p-th percentile (inclusive method), in milliseconds."""
-    if len(values) < 2:
-        return values[0] * 1000 if values else 0.0
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1] * 1000
-
-
 def pad(label: str, width: int) -> str:
     """`label` left-aligned in `width` terminal columns (Chinese characters take two)."""
     used = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in label)
@@ -370,16 +353,6 @@ def latency(values: list[float]) -> str:
 
 
 # --- runs ------------------------------------------------------------------------------------------
-
-def settings(url: str, workdir: Path) -> Settings:
-    return Settings(database_url=url, argon2_time_cost=1, argon2_memory_kib=1024, files_dir=str(workdir / "files"),
-                    notify_outbox="")
-
-
-@contextmanager
-def sqlite_database(workdir: Path) -> Iterator[str]:
-    yield f"sqlite:///{workdir / f'bench-search-{uuid.uuid4().hex[:8]}.db'}"
-
 
 def run_backend(label: str, database: Callable[[], AbstractContextManager[str]], products: int, n_queries: int,
                 workdir: Path) -> None:
@@ -465,8 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="yyk-bench-") as tmp:
         workdir = Path(tmp)
         if args.database in ("sqlite", "both"):
-            run_backend("SQLite (temporary file)", lambda: sqlite_database(workdir), args.products, args.queries,
-                        workdir)
+            run_backend("SQLite (temporary file)", lambda: sqlite_database(workdir, "search"), args.products,
+                        args.queries, workdir)
         if args.database in ("postgres", "both"):
             shown = make_url(args.pg_url).render_as_string(hide_password=True)
             if reachable(args.pg_url):

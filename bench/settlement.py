@@ -26,7 +26,6 @@ The totals of all four are checked to agree to the fen before anything is printe
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import resource
 import statistics
@@ -34,13 +33,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from time import perf_counter
 from typing import Any, TypeVar
 
 import sqlalchemy
 from sqlalchemy import Connection, Index, bindparam, insert, text
 from sqlalchemy.engine import make_url
 
+from bench.common import PG_ADMIN_URL, timed
 from yiyangkang.adapters.sqlalchemy.scratch import reachable, scratch_database
 from yiyangkang.adapters.sqlalchemy.tables import UtcDateTime
 from yiyangkang.adapters.sqlalchemy.tables_ledger import ledger_accounts, ledger_entries, ledger_postings
@@ -59,19 +58,12 @@ from yiyangkang.services.reports import money
 from yiyangkang.services.staff import StaffForm, hire_staff
 from yiyangkang.settings import Settings
 
-PG_ADMIN_URL = os.environ.get("YYK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 OPERATOR = system_principal("bench")
 INSTITUTIONS = 10
 STAFF_PER_INSTITUTION = 10
 CONTRACTS = 2_000
 PERIOD = (date(2026, 10, 1), date(2026, 11, 1))
 T = TypeVar("T")
-
-
-def timed(fn: Callable[[], T]) -> tuple[T, float]:
-    start = perf_counter()
-    result = fn()
-    return result, perf_counter() - start
 
 
 def populate(rt: Container, orders: int) -> None:

@@ -30,6 +30,7 @@ from yiyangkang.domain.quality.exceptions import (
 from yiyangkang.ports.homebed import ExceptionRepository
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import visibility
+from yiyangkang.services.names import Names
 from yiyangkang.services.objects import load_owned
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.views import ExceptionView
@@ -168,12 +169,12 @@ def export_rows(rt: Runtime, principal: Principal, source: ExceptionSource[Any],
     rows: list[list[Any]] = [EXPORT_HEADER]
     with rt.uow() as uow:
         repo, n = source.exceptions(uow), 1
-        names: dict[str, str] = {}
+        names = Names(uow)
         while True:
             page = repo.list(vis, PageRequest(n, 200), status=status, type=type, institution_id=institution_id)
             for e in page.items:
                 rows.append([e.order_number, EXCEPTION_KIND_LABELS[e.type], e.detail, _local(e.detected_at),
-                             _name(uow, names, "institution", e.institution_id), _name(uow, names, "staff", e.staff_id),
+                             names.institution(e.institution_id), names.staff(e.staff_id),
                              REVIEW_STATUS_LABELS[e.status], e.review_note, _local(e.reviewed_at)])
             if n * 200 >= page.total:
                 return rows
@@ -184,14 +185,6 @@ def _local(at: datetime | None) -> str:
     return local_text(at) if at else ""
 
 
-def _name(uow: UnitOfWork, cache: dict[str, str], kind: str, ident: str | None) -> str:
-    if not ident:
-        return ""
-    key = f"{kind}:{ident}"
-    if key not in cache:
-        found = uow.institutions.get(ident) if kind == "institution" else uow.staff.get(ident)
-        cache[key] = found.name if found else ""
-    return cache[key]
 
 
 @frozen

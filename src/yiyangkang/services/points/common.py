@@ -14,6 +14,7 @@ from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.domain.money.ledger import Account, InsufficientBalance, Leg, Owner, Posting, Purse
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import institution_of, load_institution
+from yiyangkang.services.names import Names
 from yiyangkang.services.objects import load_owned
 from yiyangkang.services.runtime import Runtime
 
@@ -45,12 +46,7 @@ def book(uow: UnitOfWork, *, reference: str, kind: str, source: Account, target:
 
 
 def elder_names(uow: UnitOfWork, elder_ids: Iterable[str]) -> dict[str, str]:
-    names: dict[str, str] = {}
-    for ident in sorted(set(elder_ids)):
-        elder = uow.elders.get(ident)
-        if elder is not None:
-            names[ident] = elder.name
-    return names
+    return Names(uow).elders(elder_ids)
 
 
 def not_found_code(kind: str) -> str:

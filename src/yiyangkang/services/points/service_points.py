@@ -19,8 +19,8 @@ from yiyangkang.domain.kernel.errors import Conflict, FieldError, NotFound, Vali
 from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.domain.points.service import Period, ServiceAward, average_text
-from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import load_staff, require
+from yiyangkang.services.names import Names
 from yiyangkang.services.points.common import ISSUER, book, staff_points
 from yiyangkang.services.points.views import AwardRunView, ServiceAwardView
 from yiyangkang.services.runtime import Runtime
@@ -101,11 +101,6 @@ class StaffPointsView:
     page_size: int
 
 
-def _names(uow: UnitOfWork, staff_ids: set[str]) -> dict[str, str]:
-    found = {i: uow.staff.get(i) for i in sorted(staff_ids)}
-    return {i: m.name for i, m in found.items() if m is not None}
-
-
 def staff_service_points(rt: Runtime, principal: Principal, staff_id: str, page: PageRequest) -> StaffPointsView:
     """The staff member themself; the admins of their institution (and its parents); operators."""
     scope = require(principal, Operation.SERVICE_POINTS_READ)
@@ -136,5 +131,5 @@ def list_service_points(rt: Runtime, principal: Principal, page: PageRequest, *,
         vis = Visibility.of(principal, scope)
     with rt.uow() as uow:
         found = uow.service_awards.list(vis, page, staff_id=staff_id, institution_id=institution_id, period=month)
-        names = _names(uow, {a.staff_id for a in found.items})
+        names = Names(uow).staff_members({a.staff_id for a in found.items})
         return found.map(lambda a: ServiceAwardView.of(a, names.get(a.staff_id, "")))

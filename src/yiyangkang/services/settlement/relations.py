@@ -21,6 +21,7 @@ from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.domain.settlement.relations import MAX_PRODUCTS, RelationStatus, SupplierRelation, check_terms
 from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import allows, institution_of, load_institution, owner_target, require, visibility
+from yiyangkang.services.names import Names
 from yiyangkang.services.objects import events_of
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.settlement.views import RelationView
@@ -43,11 +44,8 @@ class ApplyForm:
 
 
 def _view(uow: UnitOfWork, relation: SupplierRelation) -> RelationView:
-    names = {}
-    for ident in (relation.client_id, relation.supplier_id):
-        inst = uow.institutions.get(ident)
-        names[ident] = inst.name if inst else ""
-    return RelationView.of(relation, names)
+    names = Names(uow)
+    return RelationView.of(relation, {i: names.institution(i) for i in (relation.client_id, relation.supplier_id)})
 
 
 def _reaches(uow: UnitOfWork, principal: Principal, op: Operation, institution_id: str) -> bool:

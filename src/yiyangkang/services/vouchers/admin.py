@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from typing import Any
 
 from attrs import frozen
 
@@ -94,7 +95,7 @@ class BatchForm:
     description: str | None = None
 
 
-def _checked(rt: Runtime, form: BatchForm) -> dict[str, object]:
+def _checked(rt: Runtime, form: BatchForm) -> dict[str, Any]:
     checks = Checks()
     name = checks.text("name", form.name, label="批次名称", max_len=60)
     face = checks.money("face_value_fen", form.face_value_fen, label="面值", maximum=MAX_FACE_FEN)
@@ -126,7 +127,7 @@ def create_batch(rt: Runtime, principal: Principal, form: BatchForm) -> BatchVie
     values = _checked(rt, form)
     with rt.uow() as uow:
         now = rt.clock.now()
-        batch = VoucherBatch(id=rt.ids.new_id(), created_at=now, **values)  # type: ignore[arg-type]
+        batch = VoucherBatch(id=rt.ids.new_id(), created_at=now, **values)
         batch.record_created(principal.actor, now)
         uow.voucher_batches.add(batch)
         uow.commit()
@@ -153,7 +154,7 @@ def update_batch(rt: Runtime, principal: Principal, ident: str, form: BatchForm,
                                                    "已发放的批次只能修改说明和发放总量", "VOUCHER_BATCH_ISSUED")
                                         for k in changed])
             quota = values["quota"]
-            if isinstance(quota, int) and quota < batch.granted:
+            if quota is not None and quota < batch.granted:
                 raise ValidationFailed([FieldError("quota", f"发放总量不能少于已发放的{batch.granted}张",
                                                    "OUT_OF_RANGE")])
         if batch.change(values, principal.actor, rt.clock.now()):

@@ -22,6 +22,7 @@ from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.services.access import load_elder, require, visibility
 from yiyangkang.services.ledger import voucher_account, voucher_fund
 from yiyangkang.services.mall.common import today
+from yiyangkang.services.names import Names
 from yiyangkang.services.numbering import next_number
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.vouchers.views import VoucherView
@@ -78,7 +79,7 @@ def grant(rt: Runtime, principal: Principal, form: GrantForm) -> list[VoucherVie
         batch.note("granted", principal.actor, now, after={"granted": batch.granted, "count": len(granted)})
         uow.voucher_batches.save(batch)
         uow.commit()
-        return [_view(uow, principal, v) for v in granted]
+        return [_view(uow, principal, v, Names(uow)) for v in granted]
 
 
 def _regions_of(uow: UnitOfWork, code: str) -> set[str]:
@@ -92,14 +93,9 @@ def _regions_of(uow: UnitOfWork, code: str) -> set[str]:
     return found
 
 
-def _view(uow: UnitOfWork, principal: Principal, voucher: Voucher, names: dict[str, str | None] | None = None
-          ) -> VoucherView:
-    names = {} if names is None else names
-    if voucher.elder_id not in names:
-        elder = uow.elders.get(voucher.elder_id)
-        names[voucher.elder_id] = elder.name if elder else None
+def _view(uow: UnitOfWork, principal: Principal, voucher: Voucher, names: Names) -> VoucherView:
     reveal = principal.role in (Role.ELDER, Role.FAMILY)
-    return VoucherView.of(voucher, uow.ledger.balance(voucher_account(voucher.id)), names[voucher.elder_id],
+    return VoucherView.of(voucher, uow.ledger.balance(voucher_account(voucher.id)), names.elder(voucher.elder_id),
                           reveal=reveal)
 
 
@@ -108,7 +104,7 @@ def list_vouchers(rt: Runtime, principal: Principal, page: PageRequest, *, elder
     """充值明细: vouchers granted within the caller's scope (elders and families: their own elders')."""
     vis = visibility(principal, Operation.VOUCHER_READ)
     with rt.uow() as uow:
-        names: dict[str, str | None] = {}
+        names = Names(uow)
         found = uow.vouchers.list(vis, page, elder_id=elder_id, batch_id=batch_id, status=status)
         return found.map(lambda v: _view(uow, principal, v, names))
 
@@ -117,7 +113,7 @@ def elder_vouchers(rt: Runtime, principal: Principal, elder_id: str) -> list[Vou
     """P-06 我的养老服务券: an elder's vouchers, soonest to expire first, with what is left on each."""
     with rt.uow() as uow:
         load_elder(uow, principal, Operation.VOUCHER_READ, elder_id)
-        names: dict[str, str | None] = {}
+        names = Names(uow)
         return [_view(uow, principal, v, names) for v in uow.vouchers.of_elder(elder_id)]
 
 
@@ -127,4 +123,4 @@ def get_voucher(rt: Runtime, principal: Principal, ident: str) -> VoucherView:
         if voucher is None:
             raise NotFound(VOUCHER, ident)
         load_elder(uow, principal, Operation.VOUCHER_READ, voucher.elder_id)
-        return _view(uow, principal, voucher)
+        return _view(uow, principal, voucher, Names(uow))

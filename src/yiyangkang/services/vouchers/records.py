@@ -17,34 +17,14 @@ from yiyangkang.domain.kernel.paging import Page, PageRequest
 from yiyangkang.domain.kernel.timekeeping import SHANGHAI, local_text
 from yiyangkang.domain.kernel.validation import Checks
 from yiyangkang.domain.vouchers.vouchers import VoucherSpend
-from yiyangkang.ports.uow import UnitOfWork
 from yiyangkang.ports.vouchers import SpendQuery
 from yiyangkang.services.access import visibility
+from yiyangkang.services.names import Names
 from yiyangkang.services.runtime import Runtime
 from yiyangkang.services.vouchers.views import SPEND_STATUS_LABELS, SpendView
 
 EXPORT_HEADER = ["消费时间", "券号", "老人", "服务机构", "交易单号", "订单号", "抵扣金额(元)", "已退回(元)",
                  "实际抵扣(元)", "状态"]
-
-
-class _Names:
-    def __init__(self, uow: UnitOfWork) -> None:
-        self.uow = uow
-        self.cache: dict[str, str | None] = {}
-
-    def elder(self, ident: str) -> str | None:
-        key = f"e:{ident}"
-        if key not in self.cache:
-            found = self.uow.elders.get(ident)
-            self.cache[key] = found.name if found else None
-        return self.cache[key]
-
-    def institution(self, ident: str) -> str:
-        key = f"i:{ident}"
-        if key not in self.cache:
-            found = self.uow.institutions.get(ident)
-            self.cache[key] = found.name if found else ""
-        return self.cache[key] or ""
 
 
 EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
@@ -68,7 +48,7 @@ def list_spends(rt: Runtime, principal: Principal, page: PageRequest, query: Spe
     vis = visibility(principal, Operation.VOUCHER_READ)
     reveal = principal.role in (Role.ELDER, Role.FAMILY)
     with rt.uow() as uow:
-        names = _Names(uow)
+        names = Names(uow)
         return uow.voucher_spends.list(vis, page, query).map(
             lambda s: SpendView.of(s, names.elder(s.elder_id), names.institution(s.institution_id), reveal=reveal))
 
@@ -81,7 +61,7 @@ def export_spends(rt: Runtime, principal: Principal, query: SpendQuery) -> Itera
     """Every record of the query as spreadsheet rows (Shanghai times), oldest first, without the header."""
     vis = visibility(principal, Operation.VOUCHER_READ)
     with rt.uow() as uow:
-        names = _Names(uow)
+        names = Names(uow)
         s: VoucherSpend
         for s in uow.voucher_spends.iterate(vis, query):
             yield [local_text(s.spent_at or s.created_at), s.voucher_number, mask_name(names.elder(s.elder_id)),

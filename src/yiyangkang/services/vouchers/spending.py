@@ -55,13 +55,13 @@ def hold(uow: UnitOfWork, ids: IdGenerator, trade: TradeOrder, subs: Sequence[Su
     accepted = uow.voucher_institutions.accepting(trade.institution_ids) if usable else frozenset()
     if not accepted:
         return ZERO
-    paths = {c.id: c.path for c in uow.mall_categories.all()}
     products = uow.products.many(ln.product_id for s in subs for ln in s.lines)
+    categories = {p.id: p.live.category_id for p in products.values() if p.live is not None}
+    paths = {i: c.path for i in set(categories.values()) if (c := uow.mall_categories.get(i)) is not None}
     payables = []
     for sub in subs:
         for ln in sub.lines:
-            product = products.get(ln.product_id)
-            category = product.live.category_id if product is not None and product.live is not None else ""
+            category = categories.get(ln.product_id, "")
             if ln.paid.fen > 0:
                 payables.append(Payable(sub.id, ln.line_no, sub.institution_id, paths.get(category, ""), ln.paid))
     plan = allocate(usable, payables, accepted)
